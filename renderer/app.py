@@ -1,0 +1,124 @@
+"""The WSGI app: a request path to `Site.render`, a static host's rules, the 404 page.
+
+`create_app(site_dir)` is the production app any WSGI server can run. `serve` makes the
+same app with `dev=True`, which adds the `/_renderer/` pages, shows errors as pages that
+heal, and lets the watcher tell it which files changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Request, Response
+
+from .config import CONFIG_NAME
+from .errors import SiteError
+from .site import Site
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+DEV_PREFIX = "/_renderer/"
+logger = logging.getLogger("renderer")
+
+
+class RendererApp:
+    """A site as a WSGI application. The site is loaded on the first request and again
+    after `site.toml` changes; a load error is kept and shown until the next change."""
+
+    def __init__(self, site_dir: Path | str, *, drafts: bool = False, dev: bool = False) -> None:
+        self.site_dir = Path(site_dir).resolve()
+        self.drafts = drafts
+        self.dev = dev
+        self._site: Site | None = None
+        self._load_error: SiteError | None = None
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self.respond(request)
+        return response(environ, start_response)
+
+    @property
+    def site(self) -> Site:
+        """The loaded site; raises the load error (a bad site.toml) until it is fixed."""
+        if self._site is None:
+            if self._load_error is not None:
+                raise self._load_error
+            try:
+                self._site = Site.load(self.site_dir, drafts=self.drafts)
+            except SiteError as error:
+                self._load_error = error
+                raise
+        return self._site
+
+    def changed(self, paths: Iterable[Path]) -> None:
+        """Forget what was read from `paths`; re-read site.toml if it is among them."""
+        changed = {Path(p).resolve() for p in paths}
+        if self._site is None or self.site_dir / CONFIG_NAME in changed:
+            self._site = None
+            self._load_error = None
+            return
+        self._site.invalidate(changed)
+
+    def respond(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return MethodNotAllowed(valid_methods=["GET", "HEAD"]).get_response()
+        try:
+            if self.dev and request.path.startswith(DEV_PREFIX):
+                from . import devpages
+
+                return devpages.respond(self, request)
+            return self._respond_site(request)
+        except SiteError as error:
+            return self.error_response(error, request)
+
+    def _respond_site(self, request: Request) -> Response:
+        base_path = self.site.config.base_path
+        path = quote(request.path)
+        if base_path != "/" and not path.startswith(base_path):
+            if path + "/" == base_path or path == "/":
+                return redirect(base_path, 301)
+            return self.not_found()
+        url = "/" + path[len(base_path):]
+        found = self.site.find(url)
+        if isinstance(found, str):
+            query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
+            return redirect(base_path + found.lstrip("/") + query, 301)
+        if found is None:
+            return self.not_found()
+        rendered = self.site.render_target(found)
+        response = Response(rendered.body, status=200, content_type=rendered.media_type)
+        if self.dev:
+            response.headers["Cache-Control"] = "no-store"
+        else:
+            response.add_etag()
+            response.make_conditional(request)
+        return response
+
+    def not_found(self) -> Response:
+        """The site's /404.html as the body of every 404, or a plain one."""
+        target = self.site.targets().get("404.html")
+        if target is None:
+            return Response("404 Not Found\n", status=404, content_type="text/plain; charset=utf-8")
+        rendered = self.site.render_target(target)
+        return Response(rendered.body, status=404, content_type=rendered.media_type)
+
+    def error_response(self, error: SiteError, request: Request) -> Response:
+        logger.error("%s", error)
+        if self.dev:
+            from . import devpages
+
+            return devpages.error_page(error, request)
+        return Response(f"500 Internal Server Error\n\n{error}\n", status=500,
+                        content_type="text/plain; charset=utf-8")
+
+
+def create_app(site_dir: Path | str, *, drafts: bool = False, **options: Any) -> RendererApp:
+    """A WSGI app serving the site in `site_dir` as `renderer build` would write it."""
+    return RendererApp(site_dir, drafts=drafts, **options)

@@ -1,0 +1,148 @@
+"""The `renderer` command: parse the arguments, call one function, report.
+
+Exit codes: 0 success, 1 an error in the site (printed as `file:line: message`),
+2 a usage error (click's own).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+
+SITE_ARGUMENT = click.argument(
+    "site", default=".", type=click.Path(file_okay=False, path_type=Path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="renderer")
+@click.option("--debug", is_flag=True, help="Show renderer's own traceback on errors.")
+@click.pass_context
+def main(context: click.Context, debug: bool) -> None:
+    """URL rules in site.toml, Jinja2 templates and data: served live or built to HTML."""
+    context.obj = {"debug": debug}
+
+
+@contextmanager
+def site_errors(context: click.Context) -> Iterator[None]:
+    """Print a SiteError as one `file:line: message` line and exit 1."""
+    from .errors import SiteError
+
+    try:
+        yield
+    except SiteError as error:
+        if context.obj.get("debug"):
+            raise
+        click.secho(f"error: {error}", fg="red", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@SITE_ARGUMENT
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: [site] output, or build/).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the number of CPUs).")
+@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@click.option("--strict", is_flag=True, help="Fail on warnings (broken links, links to drafts).")
+@click.pass_context
+def build(context: click.Context, site: Path, output: Path | None, jobs: int | None,
+          drafts: bool, strict: bool) -> None:
+    """Render every URL of SITE to static files."""
+    from .build import build as run_build
+
+    with site_errors(context):
+        result = run_build(site, output=output, drafts=drafts, strict=strict,
+                           jobs=jobs or os.cpu_count() or 1, progress=progress_printer())
+        for warning in result.warnings:
+            click.secho(f"warning: {warning}", fg="yellow", err=True)
+        click.echo(result.summary())
+
+
+def progress_printer() -> Callable[[int, int], None] | None:
+    """Progress on stderr for long builds: every 500 files, or on a terminal a live line."""
+    terminal = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        if total < 500:
+            return
+        if terminal:
+            end = "\n" if done == total else ""
+            click.echo(f"\rrendered {done}/{total}", err=True, nl=False)
+            click.echo(end, err=True, nl=False)
+        elif done % 500 == 0 or done == total:
+            click.echo(f"rendered {done}/{total}", err=True)
+
+    return show
+
+
+@main.command()
+@SITE_ARGUMENT
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=5000, show_default=True)
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
+@click.option("--drafts/--no-drafts", default=True, show_default=True,
+              help="Show pages marked draft: true.")
+@click.pass_context
+def serve(context: click.Context, site: Path, host: str, port: int, open_browser: bool,
+          drafts: bool) -> None:
+    """Serve SITE, rendering on demand and reloading the browser on every edit."""
+    from .serve import serve as run_serve
+
+    with site_errors(context):
+        run_serve(site, host=host, port=port, open_browser=open_browser, drafts=drafts)
+
+
+@main.command()
+@SITE_ARGUMENT
+@click.option("--urls", is_flag=True, help="List every URL of every rule.")
+@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@click.pass_context
+def routes(context: click.Context, site: Path, urls: bool, drafts: bool) -> None:
+    """List the URL rules of SITE: rule, name, template, source, URL count."""
+    from .site import Site
+
+    with site_errors(context):
+        loaded = Site.load(site, drafts=drafts)
+        rows = []
+        for route in loaded.config.routes:
+            targets = loaded.route_targets(route)
+            source = route.each or route.page or ""
+            rows.append((route.url, route.name, route.template, source, str(len(targets)),
+                         [t.url for t in targets]))
+        print_table(("RULE", "NAME", "TEMPLATE", "SOURCE", "URLS"), [r[:5] for r in rows])
+        if urls:
+            for row in rows:
+                click.echo(f"\n{row[0]}")
+                for url in row[5]:
+                    click.echo(f"  {url}")
+
+
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    for row in (header, *rows):
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths,
+                                                                           strict=True)).rstrip())
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.pass_context
+def new(context: click.Context, directory: Path) -> None:
+    """Make a small working site in DIRECTORY to start from."""
+    from .scaffold import create
+
+    with site_errors(context):
+        create(directory)
+        click.echo(f"made a new site in {directory}; now: renderer serve {directory}")
+
+
+def run(argv: list[str] | None = None) -> Any:
+    return main.main(args=argv, prog_name="renderer")

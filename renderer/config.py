@@ -1,0 +1,420 @@
+"""Read `site.toml` and check it into frozen dataclasses.
+
+Everything a later step needs from the file is decided here, once: unknown keys, missing
+templates and source files and malformed values are reported with the line they stand on,
+so the rest of renderer can trust what it is given.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from .errors import ConfigError, did_you_mean
+
+CONFIG_NAME = "site.toml"
+TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes")
+ROUTE_KEYS = ("url", "template", "name", "each", "page", "context")
+MARKDOWN_KEYS = ("extensions", "extension_configs")
+SOURCE_TABLE_KEYS = ("glob", "path", "sort")
+FOLDER_KEYS = ("output", "templates", "content", "static")
+DEFAULT_FOLDERS = {"output": "build", "templates": "templates", "content": "content",
+                   "static": "static"}
+DEFAULT_EXTENSIONS = ("fenced_code", "tables", "toc", "codehilite")
+DEFAULT_EXTENSION_CONFIGS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {"codehilite": MappingProxyType({"guess_lang": False})}
+)
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+DATA_SUFFIXES = (".toml", ".json", ".yaml", ".yml")
+PYTHON_REFERENCE = re.compile(r"^(?P<file>.+\.py):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
+SourceKind = Literal["collection", "page", "data", "python"]
+
+
+@dataclass(frozen=True)
+class PythonReference:
+    """`path/to/file.py:function`, relative to the site folder."""
+
+    file: Path
+    function: str
+
+    def __str__(self) -> str:
+        return f"{self.file.name}:{self.function}"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One entry of `[sources]`: what to read and how."""
+
+    name: str
+    kind: SourceKind
+    target: str
+    path: Path | None = None
+    python: PythonReference | None = None
+    sort: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """One `[[routes]]` entry."""
+
+    index: int
+    url: str
+    template: str
+    name: str
+    each: str | None = None
+    page: str | None = None
+    context: PythonReference | None = None
+    line: int | None = None
+    each_function: PythonReference | None = None
+
+    @property
+    def label(self) -> str:
+        return f"routes[{self.index}] ({self.url})"
+
+
+@dataclass(frozen=True)
+class MarkdownSettings:
+    extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
+    extension_configs: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: DEFAULT_EXTENSION_CONFIGS)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """A checked `site.toml`. Paths are absolute."""
+
+    root: Path
+    file: Path
+    site: Mapping[str, Any]
+    base_url: str | None
+    base_path: str
+    output: Path
+    templates: Path
+    content: Path
+    static: Path
+    markdown: MarkdownSettings
+    sources: Mapping[str, SourceSpec]
+    routes: tuple[RouteSpec, ...]
+    lines: Mapping[tuple[str | int, ...], int] = field(repr=False)
+
+    def line_of(self, *key: str | int) -> int | None:
+        """The line of a key, or of the nearest table around it."""
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return None
+
+
+def load_config(site_dir: Path | str, *, output: Path | None = None) -> SiteConfig:
+    """Read and check `site.toml` in `site_dir`."""
+    root = Path(site_dir).resolve()
+    file = root / CONFIG_NAME
+    if not file.is_file():
+        raise ConfigError(f"no {CONFIG_NAME} here: {root} is not a site folder "
+                          f"(`renderer new DIR` makes one)", file=file)
+    text = file.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"TOML syntax error: {_toml_message(error)}", file=file,
+                          line=toml_error_line(error)) from None
+    return _Checker(root, file, raw, locate_keys(text)).check(output)
+
+
+def toml_error_line(error: tomllib.TOMLDecodeError) -> int | None:
+    """tomllib puts the line only in the message before Python 3.14."""
+    lineno = getattr(error, "lineno", None)
+    if isinstance(lineno, int):
+        return lineno
+    found = re.search(r"at line (\d+)", str(error))
+    return int(found.group(1)) if found else None
+
+
+def _toml_message(error: tomllib.TOMLDecodeError) -> str:
+    return re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(error))
+
+
+def locate_keys(text: str) -> dict[tuple[str | int, ...], int]:
+    """Map each table and key path of a TOML text to its line, for error messages.
+
+    tomllib gives values without positions, so this reads the lines once more: table
+    headers set the current table (arrays of tables count their entries), `key =` lines
+    name a key in it. Keys inside multi-line values are not found; errors then fall back
+    to the table's line.
+    """
+    lines: dict[tuple[str | int, ...], int] = {}
+    table: tuple[str | int, ...] = ()
+    counts: dict[tuple[str | int, ...], int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if found := re.match(r"^\[\[\s*(.+?)\s*\]\]", line):
+            name = _dotted(found.group(1))
+            counts[name] = counts.get(name, -1) + 1
+            table = (*name, counts[name])
+            lines.setdefault(table, number)
+        elif found := re.match(r"^\[\s*(.+?)\s*\]", line):
+            table = _dotted(found.group(1))
+            lines.setdefault(table, number)
+        elif found := re.match(r"^((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)"
+                               r"(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=", line):
+            key = (*table, *_dotted(found.group(1)))
+            lines.setdefault(key, number)
+            if found := re.search(r"=\s*\{(.*)\}", line):  # inline table: its keys share the line
+                for inner in re.findall(r"([A-Za-z0-9_-]+)\s*=", found.group(1)):
+                    lines.setdefault((*key, inner), number)
+    return lines
+
+
+def _dotted(name: str) -> tuple[str, ...]:
+    parts = re.findall(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+)", name)
+    return tuple(next(part for part in groups if part) for groups in parts)
+
+
+class _Checker:
+    """Turns the parsed TOML into a SiteConfig, one section at a time."""
+
+    def __init__(self, root: Path, file: Path, raw: dict[str, Any],
+                 lines: dict[tuple[str | int, ...], int]) -> None:
+        self.root = root
+        self.file = file
+        self.raw = raw
+        self.lines = lines
+
+    def fail(self, message: str, *key: str | int) -> ConfigError:
+        """An error at `key`, shown with its path (`routes[2].template`) and line."""
+        line = None
+        probe = key
+        while probe and line is None:
+            line = self.lines.get(probe)
+            probe = probe[:-1]
+        where = _key_label(key)
+        return ConfigError(f"{where}: {message}" if where else message, file=self.file, line=line)
+
+    def check(self, output: Path | None) -> SiteConfig:
+        self.unknown_keys(self.raw, TOP_LEVEL_KEYS)
+        site = self.table("site")
+        folders = {key: self.folder(site, key) for key in FOLDER_KEYS}
+        base_url, base_path = self.base_url(site)
+        sources = self.sources()
+        routes = self.routes(sources, folders["templates"])
+        return SiteConfig(
+            root=self.root,
+            file=self.file,
+            site=MappingProxyType(dict(site)),
+            base_url=base_url,
+            base_path=base_path,
+            output=output.resolve() if output else folders["output"],
+            templates=folders["templates"],
+            content=folders["content"],
+            static=folders["static"],
+            markdown=self.markdown(),
+            sources=MappingProxyType(sources),
+            routes=routes,
+            lines=MappingProxyType(self.lines),
+        )
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...],
+                     *key: str | int) -> None:
+        for name in table:
+            if name not in allowed:
+                raise self.fail(f'unknown key "{name}"{did_you_mean(name, allowed)}; '
+                                f"known keys: {', '.join(allowed)}", *key, name)
+
+    def table(self, name: str) -> dict[str, Any]:
+        value = self.raw.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(f"must be a table ([{name}]), not {_type_name(value)}", name)
+        return value
+
+    def string(self, table: Mapping[str, Any], name: str, *key: str | int,
+               required: bool = False) -> str | None:
+        value = table.get(name)
+        if value is None:
+            if required:
+                raise self.fail(f'missing key "{name}"', *key)
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"must be a non-empty string, not {_type_name(value)}", *key, name)
+        return value
+
+    def folder(self, site: Mapping[str, Any], name: str) -> Path:
+        value = self.string(site, name, "site") or DEFAULT_FOLDERS[name]
+        return (self.root / value).resolve()
+
+    def base_url(self, site: Mapping[str, Any]) -> tuple[str | None, str]:
+        value = self.string(site, "base_url", "site")
+        if value is None:
+            return None, "/"
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https", "") or (parts.scheme and not parts.netloc):
+            raise self.fail(f'"{value}" is not a URL like "https://example.org/docs/"',
+                            "site", "base_url")
+        path = parts.path if parts.path.startswith("/") else "/" + parts.path
+        return value, path if path.endswith("/") else path + "/"
+
+    def markdown(self) -> MarkdownSettings:
+        table = self.table("markdown")
+        self.unknown_keys(table, MARKDOWN_KEYS, "markdown")
+        extensions = table.get("extensions", list(DEFAULT_EXTENSIONS))
+        if not isinstance(extensions, list) or not all(isinstance(e, str) for e in extensions):
+            raise self.fail("must be a list of extension names", "markdown", "extensions")
+        configs = table.get("extension_configs", {})
+        if not isinstance(configs, dict) or not all(isinstance(v, dict) for v in configs.values()):
+            raise self.fail("must be a table of tables, e.g. [markdown.extension_configs.toc]",
+                            "markdown", "extension_configs")
+        merged = {name: dict(DEFAULT_EXTENSION_CONFIGS.get(name, {})) for name in extensions}
+        for name, settings in configs.items():
+            if name not in extensions:
+                raise self.fail(f'settings for "{name}", which is not in extensions',
+                                "markdown", "extension_configs", name)
+            merged[name].update(settings)
+        self.check_extensions(extensions, merged)
+        return MarkdownSettings(
+            tuple(extensions),
+            MappingProxyType({k: MappingProxyType(v) for k, v in merged.items() if v}),
+        )
+
+    def check_extensions(self, extensions: list[str], configs: dict[str, Any]) -> None:
+        import markdown  # here, not at the top: only a site with Markdown pays for it
+
+        for name in extensions:
+            try:
+                markdown.Markdown(extensions=[name],
+                                  extension_configs={name: configs.get(name, {})})
+            except (ImportError, AttributeError, TypeError, KeyError, ValueError) as error:
+                raise self.fail(f'Markdown extension "{name}" cannot be loaded: {error}',
+                                "markdown", "extensions") from None
+
+    def sources(self) -> dict[str, SourceSpec]:
+        table = self.table("sources")
+        return {name: self.source(name, value) for name, value in table.items()}
+
+    def source(self, name: str, value: Any) -> SourceSpec:
+        key = ("sources", name)
+        sort = None
+        if isinstance(value, dict):
+            self.unknown_keys(value, SOURCE_TABLE_KEYS, *key)
+            if ("glob" in value) == ("path" in value):
+                raise self.fail('give exactly one of "glob" or "path"', *key)
+            sort = self.string(value, "sort", *key)
+            target = self.string(value, "glob" if "glob" in value else "path", *key)
+            assert target is not None
+            if "glob" in value and not _is_glob(target):
+                raise self.fail(f'"{target}" has no wildcard; use path = for one file', *key)
+        elif isinstance(value, str) and value.strip():
+            target = value
+        else:
+            raise self.fail(f"must be a path, a glob or a table, not {_type_name(value)}", *key)
+        line = self.lines.get(key)
+        if _is_glob(target):
+            return SourceSpec(name, "collection", target, sort=sort, line=line)
+        if sort is not None:
+            raise self.fail('"sort" applies to a collection (a glob) only', *key, "sort")
+        if python := PYTHON_REFERENCE.match(target):
+            reference = self.python(target, *key)
+            return SourceSpec(name, "python", target, python=reference, line=line)
+        del python
+        path = self.existing_file(target, *key)
+        if path.suffix in MARKDOWN_SUFFIXES:
+            return SourceSpec(name, "page", target, path=path, line=line)
+        if path.suffix in DATA_SUFFIXES:
+            return SourceSpec(name, "data", target, path=path, line=line)
+        raise self.fail(f'"{target}" is neither Markdown ({", ".join(MARKDOWN_SUFFIXES)}), '
+                        f'data ({", ".join(DATA_SUFFIXES)}) nor a Python source '
+                        '("file.py:function")', *key)
+
+    def python(self, target: str, *key: str | int) -> PythonReference:
+        found = PYTHON_REFERENCE.match(target)
+        if not found:
+            raise self.fail(f'"{target}" is not a Python source; write "path/to/file.py:function"',
+                            *key)
+        return PythonReference(self.existing_file(found.group("file"), *key),
+                               found.group("function"))
+
+    def existing_file(self, target: str, *key: str | int) -> Path:
+        path = (self.root / target).resolve()
+        if not path.is_file():
+            siblings = [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
+            raise self.fail(f'no file "{target}"{did_you_mean(path.name, siblings)}', *key)
+        return path
+
+    def routes(self, sources: Mapping[str, SourceSpec], templates: Path) -> tuple[RouteSpec, ...]:
+        entries = self.raw.get("routes", [])
+        if not isinstance(entries, list):
+            raise self.fail("must be an array of tables ([[routes]])", "routes")
+        routes = tuple(self.route(index, entry, sources, templates)
+                       for index, entry in enumerate(entries))
+        seen: dict[str, RouteSpec] = {}
+        for route in routes:
+            explicit = "name" in entries[route.index]
+            if explicit and route.name in seen and "name" in entries[seen[route.name].index]:
+                other = seen[route.name]
+                raise self.fail(f'name "{route.name}" is already used by {other.label} '
+                                f"on line {other.line}", "routes", route.index, "name")
+            seen.setdefault(route.name, route)
+        return routes
+
+    def route(self, index: int, entry: Any, sources: Mapping[str, SourceSpec],
+              templates: Path) -> RouteSpec:
+        key: tuple[str | int, ...] = ("routes", index)
+        if not isinstance(entry, dict):
+            raise self.fail("must be a table", *key)
+        self.unknown_keys(entry, ROUTE_KEYS, *key)
+        url = self.string(entry, "url", *key, required=True)
+        template = self.string(entry, "template", *key, required=True)
+        assert url is not None and template is not None
+        if not url.startswith("/"):
+            raise self.fail(f'"{url}" must start with "/"', *key, "url")
+        if not (templates / template).is_file():
+            known = [p.relative_to(templates).as_posix() for p in templates.rglob("*")
+                     if p.is_file()] if templates.is_dir() else []
+            raise self.fail(f'no template "{template}" in {templates.name}/'
+                            f"{did_you_mean(template, known)}", *key, "template")
+        name = self.string(entry, "name", *key) or Path(template).name.split(".")[0]
+        if name == "static":
+            raise self.fail('"static" is the name of static files in url_for; pick another',
+                            *key, "name")
+        each = self.string(entry, "each", *key)
+        page = self.string(entry, "page", *key)
+        if each and page:
+            raise self.fail('give "each" (one URL per item) or "page" (one value), not both',
+                            *key, "page")
+        each_function = None
+        for option in ("each", "page"):
+            reference = entry.get(option)
+            if reference is None or reference in sources:
+                continue
+            if option == "each" and PYTHON_REFERENCE.match(reference):
+                each_function = self.python(reference, *key, option)
+                continue
+            raise self.fail(f'no source named "{reference}"{did_you_mean(reference, sources)}; '
+                            'name one of [sources]' + (' or write "file.py:function"'
+                                                       if option == "each" else ""), *key, option)
+        context_ref = self.string(entry, "context", *key)
+        context = self.python(context_ref, *key, "context") if context_ref else None
+        return RouteSpec(index, url, template, name, each, page, context,
+                         self.lines.get(key), each_function)
+
+
+def _is_glob(target: str) -> bool:
+    return any(char in target for char in "*?[")
+
+
+def _key_label(key: tuple[str | int, ...]) -> str:
+    label = ""
+    for part in key:
+        label += f"[{part}]" if isinstance(part, int) else (f".{part}" if label else part)
+    return label
+
+
+def _type_name(value: Any) -> str:
+    return {str: "a string", int: "a number", float: "a number", bool: "a boolean",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)

@@ -1,0 +1,204 @@
+"""Files to values: Markdown pages with front matter, and TOML/JSON/YAML data files.
+
+A Markdown page's HTML is made only when a template or source asks for `content` or
+`toc`: listing 5,000 posts by title must not convert 5,000 bodies.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Iterator, Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markupsafe import Markup
+
+from .config import MarkdownSettings, toml_error_line
+from .errors import ContentError
+
+try:  # libyaml is ten times faster where it is installed
+    from yaml import CSafeLoader as YamlLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as YamlLoader  # type: ignore[assignment]
+
+ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$")
+FENCES = {"---": "yaml", "+++": "toml"}
+
+
+class MarkdownConverter:
+    """Python-Markdown with the site's settings, and a cache of HTML by source text.
+
+    `cache` may be any mutable mapping; the build passes one kept on disk so that an
+    unchanged body is never converted twice, even across builds.
+    """
+
+    def __init__(self, settings: MarkdownSettings,
+                 cache: MutableMapping[str, tuple[str, str]] | None = None) -> None:
+        import markdown  # imported when first needed: a site without Markdown skips it
+
+        self.settings = settings
+        self.cache: MutableMapping[str, tuple[str, str]] = {} if cache is None else cache
+        self._markdown = markdown.Markdown(
+            extensions=list(settings.extensions),
+            extension_configs={k: dict(v) for k, v in settings.extension_configs.items()},
+        )
+        self._salt = json.dumps([settings.extensions, settings.extension_configs],
+                                default=dict, sort_keys=True)
+
+    def convert(self, text: str) -> tuple[str, str]:
+        """HTML and table of contents ("" without the toc extension) of a Markdown text."""
+        key = hashlib.blake2b(f"{self._salt}\0{text}".encode(), digest_size=16).hexdigest()
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        self._markdown.reset()
+        html = self._markdown.convert(text)
+        result = (html, getattr(self._markdown, "toc", ""))
+        self.cache[key] = result
+        return result
+
+
+class Page(Mapping[str, Any]):
+    """A Markdown page: its front matter keys, `slug`, `source`, `content` and `toc`.
+
+    Templates read it as `page.title` or `page["title"]`; Python sources as a mapping.
+    """
+
+    __slots__ = ("_fields", "_body", "_converter", "_has_toc")
+
+    def __init__(self, fields: dict[str, Any], body: str, converter: MarkdownConverter) -> None:
+        self._fields = fields
+        self._body = body
+        self._converter = converter
+        self._has_toc = "toc" in converter.settings.extensions
+
+    @property
+    def body(self) -> str:
+        """The Markdown text below the front matter."""
+        return self._body
+
+    def _convert(self) -> None:
+        html, toc = self._converter.convert(self._body)
+        self._fields.setdefault("content", Markup(html))
+        if self._has_toc:
+            self._fields.setdefault("toc", Markup(toc))
+
+    def __getitem__(self, key: str) -> Any:
+        if key in ("content", "toc") and "content" not in self._fields:
+            self._convert()
+        return self._fields[key]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        if "content" not in self._fields:
+            self._convert()
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields) + (0 if "content" in self._fields else 1 + self._has_toc)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._fields or key == "content" or (key == "toc" and self._has_toc)
+
+    def __repr__(self) -> str:
+        return f"<Page {self._fields.get('source')!r}>"
+
+    @property
+    def is_draft(self) -> bool:
+        return self._fields.get("draft") is True
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ContentError(f"not UTF-8 text: {error.reason} at byte {error.start}",
+                           file=path) from None
+    except OSError as error:
+        raise ContentError(f"cannot read: {error.strerror}", file=path) from None
+
+
+def load_page(path: Path, root: Path, converter: MarkdownConverter) -> Page:
+    """Read one Markdown file into a Page."""
+    text = read_text(path)
+    fields, body = split_front_matter(text, path)
+    fields.setdefault("slug", path.stem)
+    if not isinstance(fields["slug"], str):
+        fields["slug"] = str(fields["slug"])
+    fields["source"] = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    return Page(fields, body, converter)
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    """Front matter (YAML between --- lines, TOML between +++ lines) and the body."""
+    lines = text.splitlines(keepends=True)
+    fence = lines[0].rstrip() if lines else ""
+    if fence not in FENCES:
+        return {}, text
+    for end in range(1, len(lines)):
+        if lines[end].rstrip() == fence or (fence == "---" and lines[end].rstrip() == "..."):
+            break
+    else:
+        raise ContentError(f"front matter opened with {fence} is never closed", file=path, line=1)
+    block = "".join(lines[1:end])
+    value = parse_data(block, FENCES[fence], path, first_line=2)
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise ContentError(f"front matter must be a mapping of keys, not {type(value).__name__}",
+                           file=path, line=2)
+    return {key: as_date(item) for key, item in value.items()}, "".join(lines[end + 1:])
+
+
+def load_data_file(path: Path) -> Any:
+    """The parsed value of a .toml, .json, .yaml or .yml file."""
+    kind = {".toml": "toml", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}[path.suffix]
+    return parse_data(read_text(path), kind, path)
+
+
+def parse_data(text: str, kind: str, path: Path, first_line: int = 1) -> Any:
+    """Parse TOML, JSON or YAML, turning its error into one naming file and line."""
+    try:
+        if kind == "toml":
+            return tomllib.loads(text)
+        if kind == "json":
+            return json.loads(text)
+        return yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a safe loader
+    except tomllib.TOMLDecodeError as error:
+        line = toml_error_line(error)
+        message = re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(error))
+        raise ContentError(f"TOML syntax error: {message}", file=path,
+                           line=line + first_line - 1 if line else first_line) from None
+    except json.JSONDecodeError as error:
+        raise ContentError(f"JSON syntax error: {error.msg}", file=path,
+                           line=error.lineno + first_line - 1) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        context = getattr(error, "context", None)
+        message = f"{context}, {problem}" if context else problem
+        raise ContentError(f"YAML syntax error: {message}", file=path,
+                           line=mark.line + first_line if mark else first_line) from None
+
+
+def as_date(value: Any) -> Any:
+    """An ISO date or date-time string as a date or datetime; anything else as it is."""
+    if isinstance(value, str) and ISO_DATE.match(value):
+        try:
+            if len(value) == 10:
+                return datetime.date.fromisoformat(value)
+            return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    return value

@@ -1,0 +1,107 @@
+"""Errors that carry the place in the user's site where they come from.
+
+Every mistake a person can make in their site is a `SiteError`: the command line prints
+it as one `file:line: message` line, the dev server shows it as a page. Anything else that
+escapes is a bug in renderer itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of a traceback that lies in the user's own files."""
+
+    file: Path
+    line: int
+    function: str
+
+
+class SiteError(Exception):
+    """A mistake in a site: a file, the line where known, and what is wrong."""
+
+    kind = "Site error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | None = None,
+        line: int | None = None,
+        frames: tuple[Frame, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.frames = frames
+
+    @property
+    def location(self) -> str:
+        """`file:line`, `file` or empty, with the file relative to the working folder."""
+        if self.file is None:
+            return ""
+        where = display_path(self.file)
+        return f"{where}:{self.line}" if self.line else where
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class ConfigError(SiteError):
+    kind = "Configuration error"
+
+
+class ContentError(SiteError):
+    kind = "Content error"
+
+
+class SourceError(SiteError):
+    kind = "Data source error"
+
+
+class TemplateError(SiteError):
+    kind = "Template error"
+
+
+class RouteError(SiteError):
+    kind = "Routing error"
+
+
+class LinkError(SiteError):
+    kind = "Broken link"
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean "x"?)' for the nearest choice, or '' when nothing is near."""
+    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f' (did you mean "{near[0]}"?)' if near else ""
+
+
+def user_frames(tb: TracebackType | None, roots: Iterable[Path]) -> tuple[Frame, ...]:
+    """The frames of a traceback whose file lies under one of `roots` (the user's files)."""
+    roots = tuple(root.resolve() for root in roots)
+    frames = []
+    for summary in traceback.extract_tb(tb):
+        path = Path(summary.filename)
+        if not path.is_absolute() or not path.exists():
+            continue
+        if any(path.resolve().is_relative_to(root) for root in roots):
+            frames.append(Frame(path, summary.lineno or 0, summary.name))
+    return tuple(frames)

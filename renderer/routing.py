@@ -1,0 +1,163 @@
+"""URL rules: `[[routes]]` compiled to Werkzeug rules, URLs enumerated, URLs to files.
+
+A static host is the model: `/a/b/` and `/a/b` are the file `a/b/index.html`, `/a/b.xml`
+is `a/b.xml`. The same mapping serves requests in `serve` and names files in `build`, and
+it refuses every URL that would leave the output folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError, Map, Rule
+from werkzeug.routing.exceptions import RoutingException
+
+from .config import RouteSpec, SiteConfig
+from .errors import ConfigError, RouteError, SiteError, did_you_mean
+
+STATIC = "static"
+FORBIDDEN_SEGMENTS = ("", ".", "..")
+FORBIDDEN_CHARACTERS = ("/", "\\", "\0", ":")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One file the site produces: a route's URL with its variables, or a static file."""
+
+    url: str
+    output: str
+    route: RouteSpec | None = None
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    page: Any = None
+    static_file: Path | None = None
+
+    @property
+    def origin(self) -> str:
+        """What makes this file, for messages: a route with its line, or a static file."""
+        if self.route is not None:
+            line = f" on line {self.route.line}" if self.route.line else ""
+            return f"{self.route.label}{line}"
+        return f"static file {self.static_file}"
+
+
+class Router:
+    """The site's rules: one Werkzeug map for url_for, one rule per route for enumeration."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.config = config
+        self.rules: dict[int, Rule] = {}
+        self._single: dict[int, Map] = {}
+        for route in config.routes:
+            rule = Rule(route.url, endpoint=route.name)
+            try:
+                self._single[route.index] = Map([rule])
+            except (ValueError, LookupError, AssertionError) as error:
+                raise ConfigError(f"routes[{route.index}].url: bad URL rule {route.url!r}: "
+                                  f"{error}", file=config.file,
+                                  line=config.line_of("routes", route.index, "url")) from None
+            self.rules[route.index] = rule
+        self.map = Map([Rule(r.url, endpoint=r.name) for r in config.routes])
+        self.names = sorted({route.name for route in config.routes} | {STATIC})
+        self._builder = self.map.bind("localhost", script_name=config.base_path)
+
+    def arguments(self, route: RouteSpec) -> frozenset[str]:
+        """The URL variables of a route's rule."""
+        return frozenset(self.rules[route.index].arguments)
+
+    def url(self, route: RouteSpec, variables: Mapping[str, Any]) -> str:
+        """The site-relative URL of `route` for `variables`, checked by matching it back."""
+        adapter = self._single[route.index].bind("localhost", script_name="/")
+        try:
+            url = adapter.build(route.name, dict(variables))
+        except (ValueError, TypeError) as error:
+            raise RouteError(f"{route.label}: {error}") from None
+        try:
+            _, matched = adapter.match(unquote(url))
+        except (HTTPException, RoutingException):
+            raise RouteError(f"{route.label}: the values {dict(variables)!r} make the URL "
+                             f"{url!r}, which the rule does not match back (a value its "
+                             "converter does not accept, or a '/' where only <path:> "
+                             "takes one)") from None
+        return url
+
+    def url_for(self, name: str, variables: Mapping[str, Any], external: bool = False) -> str:
+        """`url_for` of the templates: a route name, or "static" with `filename`."""
+        base_url = self.config.base_url
+        if external and not base_url:
+            raise SiteError("url_for(..., _external=True) needs [site] base_url in site.toml")
+        if name == STATIC:
+            filename = variables.get("filename")
+            if not isinstance(filename, str):
+                raise SiteError('url_for("static", filename="css/site.css") needs a filename')
+            path = self.config.base_path + quote(filename.lstrip("/"))
+        else:
+            if name not in self.names:
+                raise SiteError(f'url_for: no route named "{name}"{did_you_mean(name, self.names)}'
+                                f"; route names: {', '.join(self.names)}")
+            try:
+                path = self._builder.build(name, dict(variables))
+            except BuildError as error:
+                rules = [r for r in self.map.iter_rules(name)]
+                needed = sorted({arg for r in rules for arg in r.arguments})
+                raise SiteError(f'url_for("{name}") needs the variables {needed}, '
+                                f"got {sorted(variables)}") from error
+            except (ValueError, TypeError) as error:
+                raise SiteError(f'url_for("{name}"): {error}') from None
+        if external:
+            assert base_url is not None
+            parts = urlsplit(base_url)
+            return f"{parts.scheme}://{parts.netloc}{path}"
+        return path
+
+
+def output_path(url: str) -> str:
+    """The file a site-relative URL is written to, as a relative POSIX path.
+
+    Raises RouteError for any URL that would name a place outside the output folder.
+    """
+    path = urlsplit(url).path
+    if not path.startswith("/"):
+        raise RouteError(f"URL {url!r} does not start with /")
+    segments = [unquote(segment) for segment in path[1:].split("/")]
+    if segments[-1] == "":
+        segments[-1] = "index.html"
+    elif not PurePosixPath(segments[-1]).suffix:
+        segments.append("index.html")
+    for segment in segments:
+        if segment in FORBIDDEN_SEGMENTS or any(c in segment for c in FORBIDDEN_CHARACTERS):
+            raise RouteError(f"URL {url!r} would write outside the output folder or to an "
+                             f"unsafe name (segment {segment!r}); renderer refuses it")
+    return "/".join(segments)
+
+
+def request_candidates(path: str) -> tuple[str | None, str | None]:
+    """For a request path, the output file to serve and, failing that, the one whose
+    existence means a redirect to `path + "/"` (as a static host does for a folder)."""
+    try:
+        if path.endswith("/") or PurePosixPath(path).suffix:
+            return output_path(path), None
+        exact = "/".join(unquote(s) for s in path[1:].split("/"))
+        return exact, output_path(path + "/")
+    except RouteError:
+        return None, None
+
+
+def static_url(relative: PurePosixPath) -> str:
+    return "/" + quote(relative.as_posix())
+
+
+def collect(targets: Iterable[Target]) -> dict[str, Target]:
+    """Index targets by output file; two that share one are an error naming both."""
+    table: dict[str, Target] = {}
+    for target in targets:
+        other = table.get(target.output)
+        if other is not None:
+            raise RouteError(f"{target.output} is produced twice: by {other.origin} "
+                             f"({other.url}) and by {target.origin} ({target.url})")
+        table[target.output] = target
+    return table

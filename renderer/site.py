@@ -1,0 +1,244 @@
+"""`Site`: a checked config with its sources, templates and routes; `urls()` and `render(url)`.
+
+`render` is the only place a page is made. The WSGI app calls it per request and the
+build calls it per file, so what `serve` shows and what `build` writes cannot differ.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .config import RouteSpec, SiteConfig, load_config
+from .content import MarkdownConverter
+from .errors import RouteError, SiteError
+from .routing import Router, Target, collect, output_path, request_candidates, static_url
+from .sources import Record, Sources
+from .templates import Templates, url_for_function
+
+IGNORED_STATIC = (".DS_Store", "Thumbs.db")
+IGNORED_STATIC_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One rendered file: its bytes, media type, and every file that went into it."""
+
+    body: bytes
+    media_type: str
+    dependencies: frozenset[Path]
+    globs: frozenset[str] = frozenset()
+
+
+class Site:
+    """A site folder, ready to enumerate and render its URLs."""
+
+    def __init__(self, config: SiteConfig, *, drafts: bool = False,
+                 markdown_cache: MutableMapping[str, tuple[str, str]] | None = None) -> None:
+        self.config = config
+        self.drafts = drafts
+        self.converter = MarkdownConverter(config.markdown, markdown_cache)
+        self.sources = Sources(config, self.converter, drafts=drafts)
+        self.templates = Templates(config, self.converter)
+        self.router = Router(config)
+        self._targets: dict[str, Target] | None = None
+        self._targets_record = Record()
+
+    @classmethod
+    def load(cls, site_dir: Path | str, *, drafts: bool = False, output: Path | None = None,
+             markdown_cache: MutableMapping[str, tuple[str, str]] | None = None) -> Site:
+        """Read `site.toml` in `site_dir` and make the site."""
+        return cls(load_config(site_dir, output=output), drafts=drafts,
+                   markdown_cache=markdown_cache)
+
+    # -- what the site produces -------------------------------------------------------
+
+    def targets(self) -> dict[str, Target]:
+        """Every file the site produces, by output path (routes' URLs and static files)."""
+        if self._targets is None:
+            record = Record()
+            found = [*self._route_targets(record), *self._static_targets(record)]
+            self._targets = collect(found)
+            self._targets_record = record
+        return self._targets
+
+    def urls(self) -> list[str]:
+        """Every URL of the site, site-relative, in output-path order."""
+        return [target.url for _, target in sorted(self.targets().items())]
+
+    def route_targets(self, route: RouteSpec) -> list[Target]:
+        """The targets of one route (the routing preview lists them rule by rule)."""
+        return list(self._targets_of(route, Record()))
+
+    def find(self, url: str) -> Target | str | None:
+        """The target serving a site-relative request path; a URL to redirect to (a
+        folder asked for without its slash); or None."""
+        exact, folder = request_candidates(url)
+        targets = self.targets()
+        if exact is not None and exact in targets:
+            return targets[exact]
+        if folder is not None and folder in targets:
+            return url + "/"
+        return None
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def render(self, url: str) -> Rendered:
+        """Render one URL of the site (site-relative, as `urls()` gives it)."""
+        target = self.targets().get(output_path(url))
+        if target is None or target.url != url and target.static_file is None:
+            raise RouteError(f"the site has no URL {url!r}")
+        return self.render_target(target)
+
+    def render_target(self, target: Target) -> Rendered:
+        media_type = media_type_of(target.output)
+        if target.static_file is not None:
+            return Rendered(target.static_file.read_bytes(), media_type,
+                            frozenset({target.static_file}))
+        assert target.route is not None
+        record = Record(files={self.config.file})
+        context = self._context(target, target.route, record)
+        text = self.templates.render(target.route.template, context)
+        record.files |= self.templates.dependencies(target.route.template)
+        return Rendered(text.encode("utf-8"), media_type, frozenset(record.files),
+                        frozenset(record.globs))
+
+    def invalidate(self, paths: set[Path]) -> None:
+        """Forget what was read from `paths` (serve calls this on every edit)."""
+        self.sources.invalidate(paths)
+        self.templates.invalidate(paths)
+        if self._targets is not None and (
+            any(self._targets_record.depends_on(p) for p in paths)
+            or any(r.each_function for r in self.config.routes)
+            or any(spec.kind == "python" for spec in self.config.sources.values())
+        ):
+            self._targets = None
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _context(self, target: Target, route: RouteSpec, record: Record) -> dict[str, Any]:
+        url_for = url_for_function(self.router.url_for)
+        context: dict[str, Any] = {
+            **target.variables,
+            "site": self.config.site,
+            "data": self.sources.data(record),
+            "page": target.page,
+            "url": self.config.base_path + target.url.lstrip("/"),
+            "url_for": url_for,
+        }
+        if route.context is not None:
+            extra = self.sources.call(route.context, record, **target.variables)
+            if not isinstance(extra, Mapping):
+                raise SiteError(f"{route.label}: context {route.context} returned "
+                                f"{type(extra).__name__}, not a dict", file=route.context.file)
+            context.update(extra)
+        return context
+
+    def _route_targets(self, record: Record) -> Iterator[Target]:
+        for route in self.config.routes:
+            yield from self._targets_of(route, record)
+
+    def _targets_of(self, route: RouteSpec, record: Record) -> Iterator[Target]:
+        arguments = self.router.arguments(route)
+        if route.each is None:
+            if arguments:
+                raise RouteError(f"{route.label} has the variables {sorted(arguments)} but no "
+                                 '"each" to say which URLs it makes; add each = "<source>"',
+                                 file=self.config.file, line=route.line)
+            page = self.sources.value(route.page, record) if route.page else None
+            if route.page and page is None:
+                return  # a draft, left out of the build
+            url = self.router.url(route, {})
+            yield Target(url, output_path(url), route, {}, page)
+            return
+        if not arguments:
+            raise RouteError(f'{route.label} has "each" but no variable in its URL, so every '
+                             'item would make the same URL; add one, like "/posts/<slug>/"',
+                             file=self.config.file, line=route.line)
+        for position, item in enumerate(self._items(route, record)):
+            variables = self._variables(route, arguments, item, position)
+            try:
+                url = self.router.url(route, variables)
+                yield Target(url, output_path(url), route, variables, item)
+            except RouteError as error:
+                raise RouteError(f"{error.message} (item {describe(item, position)})",
+                                 file=self.config.file, line=route.line) from None
+
+    def _items(self, route: RouteSpec, record: Record) -> list[Any]:
+        assert route.each is not None
+        if route.each_function is not None:
+            items = self.sources.call(route.each_function, record)
+        else:
+            items = self.sources.value(route.each, record)
+        if isinstance(items, Mapping) or not hasattr(items, "__iter__"):
+            raise RouteError(f'{route.label}: each = "{route.each}" must give a list of items, '
+                             f"not {type(items).__name__}", file=self.config.file,
+                             line=route.line)
+        return list(items)
+
+    def _variables(self, route: RouteSpec, arguments: frozenset[str], item: Any,
+                   position: int) -> dict[str, Any]:
+        variables = {}
+        for name in sorted(arguments):
+            if isinstance(item, Mapping):
+                present = name in item
+                value = item[name] if present else None
+            else:
+                present = hasattr(item, name)
+                value = getattr(item, name, None)
+            if not present:
+                raise RouteError(f'{route.label}: item {describe(item, position)} of '
+                                 f'"{route.each}" has no "{name}", which the URL needs',
+                                 file=self.config.file, line=route.line)
+            variables[name] = value
+        return variables
+
+    def _static_targets(self, record: Record) -> Iterator[Target]:
+        folder = self.config.static
+        record.globs.add(str(folder / "*"))
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file() or path.name in IGNORED_STATIC \
+                    or path.name.endswith(IGNORED_STATIC_SUFFIXES):
+                continue
+            relative = PurePosixPath(path.relative_to(folder).as_posix())
+            record.files.add(path)
+            yield Target(static_url(relative), relative.as_posix(), static_file=path)
+
+
+def describe(item: Any, position: int) -> str:
+    """An item as a message names it: its source file, or its place in the list."""
+    if isinstance(item, Mapping) and isinstance(item.get("source"), str):
+        return f"{position} ({item['source']})"
+    return str(position)
+
+
+def media_type_of(output: str) -> str:
+    guessed, _ = mimetypes.guess_type(output)
+    media_type = guessed or "application/octet-stream"
+    if media_type.startswith("text/") or media_type in ("application/xml", "application/json",
+                                                        "application/javascript",
+                                                        "image/svg+xml", "application/rss+xml",
+                                                        "application/atom+xml"):
+        media_type += "; charset=utf-8"
+    return media_type
+
+
+def check_site(site: Site) -> list[SiteError]:
+    """Every problem found in the site without rendering it: for the routing preview."""
+    problems: list[SiteError] = []
+    for route in site.config.routes:
+        try:
+            site.route_targets(route)
+        except SiteError as error:
+            problems.append(error)
+    try:
+        site.targets()
+    except SiteError as error:
+        if not any(str(error) == str(p) for p in problems):
+            problems.append(error)
+    return problems

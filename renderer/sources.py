@@ -1,0 +1,218 @@
+"""Named data sources: Markdown collections and pages, data files, Python functions.
+
+Sources load when something first asks for them and are kept until a file they read
+changes. Every load notes what it read in a `Record`; a render merges the records of the
+sources it used into its own, which is how `serve` knows what an edit invalidates and how
+an incremental build knows what to render again.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, PythonReference, SiteConfig, SourceSpec
+from .content import MarkdownConverter, Page, load_data_file, load_page
+from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
+
+
+@dataclass
+class Record:
+    """The files (and globs, for files yet to come) that a load or a render read."""
+
+    files: set[Path] = field(default_factory=set)
+    globs: set[str] = field(default_factory=set)
+
+    def update(self, other: Record) -> None:
+        self.files |= other.files
+        self.globs |= other.globs
+
+    def depends_on(self, path: Path) -> bool:
+        return path in self.files or any(fnmatch.fnmatch(str(path), g) for g in self.globs)
+
+
+class Sources:
+    """The sources of one site, loaded lazily and cached."""
+
+    def __init__(self, config: SiteConfig, converter: MarkdownConverter, *, drafts: bool) -> None:
+        self.config = config
+        self.converter = converter
+        self.drafts = drafts
+        self._values: dict[str, tuple[Any, Record]] = {}
+        self._files: dict[Path, Any] = {}
+        self._modules: dict[Path, ModuleType] = {}
+
+    def data(self, record: Record) -> DataView:
+        """`data` as templates and Python sources see it, noting what is read in `record`."""
+        return DataView(self, record)
+
+    def value(self, name: str, record: Record) -> Any:
+        """The value of the source `name`."""
+        if name not in self._values:
+            spec = self.config.sources.get(name)
+            if spec is None:
+                raise SourceError(f'no source named "{name}"'
+                                  f"{did_you_mean(name, self.config.sources)}",
+                                  file=self.config.file)
+            own = Record()
+            self._values[name] = (self._load(spec, own), own)
+        value, own = self._values[name]
+        record.update(own)
+        return value
+
+    def call(self, reference: PythonReference, record: Record, **arguments: Any) -> Any:
+        """Call a Python source function with what it names among `data`, `site`, `arguments`."""
+        function = self._function(reference)
+        record.files.add(reference.file)
+        offered = {"data": self.data(record), "site": self.config.site, **arguments}
+        parameters = inspect.signature(function).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            chosen = offered
+        else:
+            chosen = {name: value for name, value in offered.items() if name in parameters}
+        try:
+            return function(**chosen)
+        except SiteError:
+            raise
+        except Exception as error:
+            raise self._error_in(reference.file, error, f"in {reference}") from error
+
+    def invalidate(self, paths: Iterable[Path]) -> None:
+        """Forget everything read from `paths`. Python values are always recomputed:
+        a function may read files that renderer cannot see."""
+        changed = set(paths)
+        for path in changed:
+            self._files.pop(path, None)
+            self._modules.pop(path, None)
+        for name, (_, record) in list(self._values.items()):
+            spec = self.config.sources[name]
+            if spec.kind == "python" or any(record.depends_on(p) for p in changed):
+                del self._values[name]
+
+    def _load(self, spec: SourceSpec, record: Record) -> Any:
+        if spec.kind == "collection":
+            return self._collection(spec, record)
+        if spec.kind == "python":
+            assert spec.python is not None
+            return self.call(spec.python, record)
+        assert spec.path is not None
+        item = self._file(spec.path, record)
+        if isinstance(item, Page) and item.is_draft and not self.drafts:
+            return None
+        return item
+
+    def _collection(self, spec: SourceSpec, record: Record) -> list[Any]:
+        root = self.config.root
+        record.globs.add(str(root / spec.target))
+        paths = sorted(p for p in root.glob(spec.target)
+                       if p.is_file() and p.suffix in MARKDOWN_SUFFIXES + DATA_SUFFIXES
+                       and not p.name.startswith("."))
+        items = [self._file(path, record) for path in paths]
+        if not self.drafts:
+            items = [item for item in items if not (isinstance(item, Page) and item.is_draft)]
+        return sort_items(items, spec, self.config.file) if spec.sort else items
+
+    def _file(self, path: Path, record: Record) -> Any:
+        """One Markdown page or data file, cached by path until it changes."""
+        record.files.add(path)
+        if path not in self._files:
+            if path.suffix in MARKDOWN_SUFFIXES:
+                self._files[path] = load_page(path, self.config.root, self.converter)
+            else:
+                value = load_data_file(path)
+                if isinstance(value, dict):
+                    value.setdefault("slug", path.stem)
+                    value.setdefault("source", path.relative_to(self.config.root).as_posix()
+                                     if path.is_relative_to(self.config.root) else str(path))
+                self._files[path] = value
+        return self._files[path]
+
+    def _function(self, reference: PythonReference) -> Callable[..., Any]:
+        module = self._module(reference.file)
+        function = getattr(module, reference.function, None)
+        if not callable(function):
+            names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
+            raise SourceError(f'no function "{reference.function}" in {reference.file.name}'
+                              f"{did_you_mean(reference.function, names)}", file=reference.file)
+        return function  # type: ignore[no-any-return]
+
+    def _module(self, path: Path) -> ModuleType:
+        """Load a Python file by its path, afresh once it has changed."""
+        if path in self._modules:
+            return self._modules[path]
+        digest = hashlib.blake2b(str(path).encode(), digest_size=8).hexdigest()
+        name = f"renderer_source_{path.stem}_{digest}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses and pickle look their module up here
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as error:
+            del sys.modules[name]
+            raise SourceError(f"SyntaxError: {error.msg}", file=path, line=error.lineno) from None
+        except Exception as error:
+            del sys.modules[name]
+            raise self._error_in(path, error, "while loading") from error
+        self._modules[path] = module
+        return module
+
+    def _error_in(self, path: Path, error: Exception, where: str) -> SourceError:
+        frames = user_frames(error.__traceback__, [self.config.root])
+        own = [frame for frame in frames if frame.file == path] or list(frames)
+        line = own[-1].line if own else None
+        file = own[-1].file if own else path
+        return SourceError(f"{type(error).__name__}: {error} ({where})", file=file, line=line,
+                           frames=frames)
+
+
+class DataView(Mapping[str, Any]):
+    """Every source by name (`data.posts`, `data["posts"]`), loaded on first use."""
+
+    def __init__(self, sources: Sources, record: Record) -> None:
+        self._sources = sources
+        self._record = record
+
+    def __getitem__(self, name: str) -> Any:
+        return self._sources.value(name, self._record)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._sources.value(name, self._record)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sources.config.sources)
+
+    def __len__(self) -> int:
+        return len(self._sources.config.sources)
+
+    def __repr__(self) -> str:
+        return f"<data: {', '.join(self._sources.config.sources)}>"
+
+
+def sort_items(items: list[Any], spec: SourceSpec, config_file: Path) -> list[Any]:
+    """Sort by a field (`sort = "date"`, `"-date"` for newest first); items without it last."""
+    assert spec.sort is not None
+    key = spec.sort.lstrip("-")
+    reverse = spec.sort.startswith("-")
+
+    def value(item: Any) -> Any:
+        return item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
+
+    present = [item for item in items if value(item) is not None]
+    missing = [item for item in items if value(item) is None]
+    try:
+        ordered = sorted(present, key=value, reverse=reverse)
+    except TypeError as error:
+        raise ContentError(f'cannot sort source "{spec.name}" by "{key}": {error}',
+                           file=config_file, line=spec.line) from None
+    return ordered + missing
