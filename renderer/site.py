@@ -44,6 +44,9 @@ class Site:
         self.sources = Sources(config, self.converter, drafts=drafts)
         self.templates = Templates(config, self.converter)
         self.router = Router(config)
+        # Globals too, as in Flask: macros imported without context still see them.
+        self.templates.env.globals.update(url_for=url_for_function(self.router.url_for),
+                                          site=config.site)
         self._targets: dict[str, Target] | None = None
         self._targets_record = Record()
 
