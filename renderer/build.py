@@ -1,26 +1,41 @@
-"""Freezing: every target rendered through `Site.render_target`, then written at once.
+"""Freezing: every file of the site rendered through `Site.render_target`, then written.
 
-Gather, then write: every file is rendered into a staging folder first, links are checked,
-and only a build without errors touches the output folder. There it replaces each file
-atomically, leaves files whose bytes did not change alone, and deletes only what an earlier
-build wrote (its manifest) and this one no longer produces.
+Gather, then write: files are rendered into a staging folder first and links are checked,
+and only a build without errors touches the output folder. There each file is replaced
+atomically, files whose bytes did not change are left alone, and only what an earlier
+build wrote (its manifest) and this one no longer produces is deleted.
+
+Incremental: the cache (renderer/cache.py) remembers what each output read. A file is
+rendered again only when one of those inputs changed, and a clean build gives the same
+bytes. `--jobs N` renders in N forked worker processes that inherit the loaded site.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import multiprocessing
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from .errors import LinkError, SiteError
+from . import __version__
+from .cache import (
+    BuildState,
+    MarkdownStore,
+    OutputEntry,
+    PageCache,
+    glob_digest,
+    text_digest,
+)
+from .config import SiteConfig, load_config
+from .errors import LinkError, SiteError, display_path
 from .routing import Target, request_candidates
 from .site import Site
 
@@ -28,7 +43,11 @@ CACHE_FOLDER = ".renderer-cache"
 LINK = re.compile(
     rb"""<(?:a|link|img|script|source|iframe)\b[^>]*?\s(?:href|src)\s*=\s*["']([^"'#?]*)""",
     re.IGNORECASE)
-HTML_TYPES = ("text/html",)
+PARALLEL_MINIMUM = 64  # fewer files than this render faster in one process than in a pool
+BATCH = 16
+
+Progress = Callable[[int, int], None]
+Warn = Callable[[str], None]
 
 
 @dataclass
@@ -38,6 +57,7 @@ class BuildResult:
     output: Path
     pages: int = 0
     static: int = 0
+    rendered: int = 0
     written: int = 0
     unchanged: int = 0
     removed: int = 0
@@ -46,63 +66,89 @@ class BuildResult:
 
     def summary(self) -> str:
         return (f"built {self.pages} pages and {self.static} static files into "
-                f"{_shown(self.output)} in {self.seconds:.2f} s ({self.written} written, "
-                f"{self.unchanged} unchanged, {self.removed} removed, "
+                f"{display_path(self.output)} in {self.seconds:.2f} s ({self.rendered} rendered, "
+                f"{self.written} written, {self.unchanged} unchanged, {self.removed} removed, "
                 f"{len(self.warnings)} warnings)")
 
 
 @dataclass(frozen=True)
-class Staged:
-    """One rendered file waiting in the staging folder."""
+class Rendering:
+    """One file rendered into the staging folder, and what went into it."""
 
     output: str
-    staged: Path
+    digest: str
     links: tuple[str, ...]
-
-
-Progress = Callable[[int, int], None]
+    dependencies: tuple[str, ...]
+    globs: tuple[str, ...]
 
 
 def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = False,
-          strict: bool = False, jobs: int = 1, progress: Progress | None = None) -> BuildResult:
-    """Build the site in `site_dir`. Raises SiteError, having changed nothing, on failure."""
+          strict: bool = False, jobs: int = 1, clean: bool = False,
+          progress: Progress | None = None, warn: Warn | None = None) -> BuildResult:
+    """Build the site in `site_dir`. On a SiteError nothing in the output has changed."""
     started = time.perf_counter()
-    site = Site.load(site_dir, drafts=drafts, output=output)
-    out = site.config.output
-    check_output_folder(site, out)
-    targets = site.targets()
-    cache = cache_folder(site)
+    warn = warn or (lambda message: None)
+    config = load_config(site_dir, output=output)
+    out = config.output
+    check_output_folder(config, out)
+    cache = cache_folder(config.root)
+    name = hashlib.blake2b(str(out).encode(), digest_size=8).hexdigest()
+    state_path = cache / f"build-{name}.json"
+    key = config_key(config, drafts)
+    state = BuildState(key) if clean else BuildState.load(state_path, key, warn)
+    pages = PageCache(cache / "pages.json", warn, clean=clean)
+    markdown = MarkdownStore(cache / "markdown.sqlite", warn)
+    if clean:
+        markdown.clear()
+    site = Site(config, drafts=drafts, markdown_cache=markdown, page_cache=pages,
+                url_memo=state.urls)
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=cache))
     try:
-        staged = render_all(site, targets, staging, progress)
-        warnings = check_links(site, staged, targets)
-        if strict and warnings:
-            raise LinkError(f"{len(warnings)} broken links (--strict):\n  " + "\n  ".join(warnings))
-        result = BuildResult(out, warnings=warnings)
+        targets = site.targets()
+        globs = {pattern: glob_digest(pattern) for pattern in state.globs}
+        plan = plan_renders(site, targets, state, globs, out)
+        rendered = render_outputs(site, targets, plan, staging, jobs, progress)
+        links = {o: rendered[o].links if o in rendered else state.outputs[o].links
+                 for o in targets}
+        warnings = check_links(site, links, targets)
+        result = BuildResult(out, rendered=len(rendered), warnings=warnings)
+        if strict and result.warnings:
+            raise LinkError(f"{len(result.warnings)} broken links (--strict):\n  "
+                            + "\n  ".join(result.warnings))
         result.static = sum(1 for t in targets.values() if t.static_file is not None)
         result.pages = len(targets) - result.static
-        commit(staged, out, manifest_path(cache, out), result)
+        commit(staging, rendered, targets, out, cache / f"manifest-{name}.json", result)
+        remember(state, site, targets, rendered, globs, out)
+        state.save(state_path)
+        pages.save()
     finally:
+        markdown.close()
         shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def check_output_folder(site: Site, out: Path) -> None:
+def config_key(config: SiteConfig, drafts: bool) -> str:
+    """What every output depends on: site.toml, drafts, where it goes, renderer itself."""
+    return text_digest("\0".join([config.file.read_text(encoding="utf-8"), str(drafts),
+                                  str(config.output), __version__, sys.version]))
+
+
+def check_output_folder(config: SiteConfig, out: Path) -> None:
     """Refuse an output folder that holds the site's own sources."""
-    config = site.config
     for folder in (config.root, config.templates, config.content, config.static):
         if out == folder or folder.is_relative_to(out) or (
                 out.is_relative_to(folder) and folder != config.root):
-            raise SiteError(f"the output folder {_shown(out)} overlaps the site's own folder "
-                            f"{_shown(folder)}; pick another with --output or [site] output",
-                            file=config.file, line=config.line_of("site", "output"))
+            raise SiteError(f"the output folder {display_path(out)} overlaps the site's own "
+                            f"folder {display_path(folder)}; pick another with --output or "
+                            "[site] output", file=config.file,
+                            line=config.line_of("site", "output"))
     if out.exists() and not out.is_dir():
-        raise SiteError(f"the output {_shown(out)} exists and is not a folder")
+        raise SiteError(f"the output {display_path(out)} exists and is not a folder")
 
 
-def cache_folder(site: Site) -> Path:
-    folder = site.config.root / CACHE_FOLDER
+def cache_folder(root: Path) -> Path:
+    folder = root / CACHE_FOLDER
     folder.mkdir(exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
@@ -110,45 +156,137 @@ def cache_folder(site: Site) -> Path:
     return folder
 
 
-def manifest_path(cache: Path, out: Path) -> Path:
-    digest = hashlib.blake2b(str(out).encode(), digest_size=8).hexdigest()
-    return cache / f"manifest-{digest}.json"
+# -- what to render ---------------------------------------------------------------------------
+
+def plan_renders(site: Site, targets: dict[str, Target], state: BuildState,
+                 globs: dict[str, str], out: Path) -> list[str]:
+    """The outputs to render: new ones, those with a changed input (`globs` holds what the
+    last build's globs match now), and those whose file in the output folder is not the one
+    the last build wrote."""
+    root = site.config.root
+    changed = {p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)
+               for p in state.stamps.check(root)}
+
+    def glob_changed(pattern: str) -> bool:
+        return state.globs.get(pattern) != globs.get(pattern)
+
+    touched: dict[frozenset[str], bool] = {}
+    plan = []
+    for output in sorted(targets):
+        entry = state.outputs.get(output)
+        if entry is None:
+            plan.append(output)
+            continue
+        if entry.dependencies not in touched:
+            touched[entry.dependencies] = not changed.isdisjoint(entry.dependencies)
+        if touched[entry.dependencies] or any(glob_changed(g) for g in entry.globs):
+            plan.append(output)
+            continue
+        try:
+            stat = (out / output).stat()
+        except OSError:
+            plan.append(output)
+            continue
+        if stat.st_mtime_ns != entry.mtime or stat.st_size != entry.size:
+            plan.append(output)
+    return plan
 
 
-def render_all(site: Site, targets: dict[str, Target], staging: Path,
-               progress: Progress | None) -> list[Staged]:
-    staged = []
-    total = len(targets)
-    for done, (output, target) in enumerate(sorted(targets.items()), start=1):
-        rendered = site.render_target(target)
-        path = staging / output
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(rendered.body)
-        links: tuple[str, ...] = ()
-        if rendered.media_type.startswith(HTML_TYPES):
-            found = LINK.findall(rendered.body)
-            links = tuple(sorted({link.decode("utf-8", "replace") for link in found}))
-        staged.append(Staged(output, path, links))
-        if progress is not None:
-            progress(done, total)
-    return staged
+# -- rendering, in this process or in workers -------------------------------------------------
+
+def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Path,
+                   jobs: int, progress: Progress | None) -> dict[str, Rendering]:
+    results: dict[str, Rendering] = {}
+    total = len(plan)
+    parallel = jobs > 1 and total >= PARALLEL_MINIMUM \
+        and "fork" in multiprocessing.get_all_start_methods()
+    if parallel:
+        batches = [plan[i:i + BATCH] for i in range(0, total, BATCH)]
+        flush = getattr(site.converter.cache, "flush", None)
+        if flush is not None:
+            flush()  # nothing half-written may cross the fork
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs, initializer=_start_worker, initargs=(site, staging)) as pool:
+            for renderings, urls in pool.imap_unordered(_render_batch, batches):
+                site.router.memo.update(urls)
+                for rendering in renderings:
+                    results[rendering.output] = rendering
+                if progress is not None:
+                    progress(len(results), total)
+    else:
+        for output in plan:
+            results[output] = render_one(site, targets[output], staging)
+            if progress is not None:
+                progress(len(results), total)
+    return results
 
 
-def check_links(site: Site, staged: Iterable[Staged], targets: dict[str, Target]) -> list[str]:
+def render_one(site: Site, target: Target, staging: Path) -> Rendering:
+    """Render one target into the staging folder."""
+    rendered = site.render_target(target)
+    path = staging / target.output
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(rendered.body)
+    links: tuple[str, ...] = ()
+    if rendered.media_type.startswith("text/html"):
+        found = LINK.findall(rendered.body)
+        links = tuple(sorted({link.decode("utf-8", "replace") for link in found}))
+    root = site.config.root
+    dependencies = tuple(sorted(p.relative_to(root).as_posix() if p.is_relative_to(root)
+                                else str(p) for p in rendered.dependencies))
+    return Rendering(target.output, hashlib.blake2b(rendered.body, digest_size=16).hexdigest(),
+                     links, dependencies, tuple(sorted(rendered.globs)))
+
+
+@dataclass
+class _Worker:
+    """What a forked worker process renders with (a copy of the parent's loaded site)."""
+
+    site: Site
+    staging: Path
+    sent_urls: set[str]
+
+
+_worker: _Worker | None = None  # set once in each worker process, never in the parent
+
+
+def _start_worker(site: Site, staging: Path) -> None:
+    global _worker
+    _worker = _Worker(site, staging, set(site.router.memo))
+
+
+def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
+    assert _worker is not None
+    site = _worker.site
+    targets = site.targets()
+    renderings = [render_one(site, targets[output], _worker.staging) for output in outputs]
+    flush = getattr(site.converter.cache, "flush", None)
+    if flush is not None:
+        flush()
+    memo = site.router.memo
+    urls = {key: memo[key] for key in memo.keys() - _worker.sent_urls}
+    _worker.sent_urls.update(urls)
+    return renderings, urls
+
+
+# -- links ----------------------------------------------------------------------------------
+
+def check_links(site: Site, links: dict[str, tuple[str, ...]],
+                targets: dict[str, Target]) -> list[str]:
     """A warning for every link in the output to a URL the site does not produce."""
     base_path = site.config.base_path
     warnings = []
     draft_urls: set[str] | None = None
-    for item in staged:
-        page_url = base_path + targets[item.output].url.lstrip("/")
-        for link in item.links:
+    for output in sorted(links):
+        page_url = base_path + targets[output].url.lstrip("/")
+        for link in links[output]:
             url = resolve_link(page_url, link, base_path)
             if url is None or produces(url, targets):
                 continue
             if draft_urls is None:
                 draft_urls = _draft_urls(site, targets)
             what = "a draft" if url in draft_urls else "a URL the site does not produce"
-            warnings.append(f"{_shown(site.config.output / item.output)}: link to {link} "
+            warnings.append(f"{display_path(site.config.output / output)}: link to {link} "
                             f"({url}), {what}")
     return warnings
 
@@ -180,22 +318,27 @@ def _draft_urls(site: Site, targets: dict[str, Target]) -> set[str]:
     return {t.url for output, t in with_drafts.items() if output not in targets}
 
 
-def commit(staged: list[Staged], out: Path, manifest: Path, result: BuildResult) -> None:
-    """Move staged files into `out`; delete what the last build wrote and this one did not."""
+# -- writing ----------------------------------------------------------------------------------
+
+def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Target], out: Path,
+           manifest: Path, result: BuildResult) -> None:
+    """Move rendered files into `out`; delete what the last build wrote and this one did not."""
     previous = read_manifest(manifest)
-    produced = {item.output for item in staged}
-    check_in_the_way(staged, out, previous)
+    produced = set(targets)
+    check_in_the_way(rendered, out, previous)
     out.mkdir(parents=True, exist_ok=True)
-    for item in staged:
-        target = out / item.output
+    for output in sorted(rendered):
+        target = out / output
+        staged = staging / output
         if _clear_way(target, out, previous):
             result.removed += 1
-        if target.is_file() and _same_bytes(target, item.staged):
+        if target.is_file() and _same_bytes(target, staged):
             result.unchanged += 1
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        _replace(item.staged, target)
+        _replace(staged, target)
         result.written += 1
+    result.unchanged += len(produced) - len(rendered)
     for old in sorted(previous - produced, reverse=True):
         path = out / old
         if path.is_file() or path.is_symlink():
@@ -205,27 +348,54 @@ def commit(staged: list[Staged], out: Path, manifest: Path, result: BuildResult)
     write_manifest(manifest, produced)
 
 
-def check_in_the_way(staged: list[Staged], out: Path, previous: set[str]) -> None:
+def remember(state: BuildState, site: Site, targets: dict[str, Target],
+             rendered: dict[str, Rendering], globs: dict[str, str], out: Path) -> None:
+    """Record what each output read, for the next build."""
+    outputs = {}
+    for output in targets:
+        stat = (out / output).stat()
+        if output in rendered:
+            r = rendered[output]
+            outputs[output] = OutputEntry(frozenset(r.dependencies), r.globs, r.digest, r.links,
+                                          stat.st_mtime_ns, stat.st_size)
+        else:
+            old = state.outputs[output]
+            outputs[output] = OutputEntry(old.dependencies, old.globs, old.digest, old.links,
+                                          stat.st_mtime_ns, stat.st_size)
+    state.outputs = outputs
+    root = site.config.root
+    read = {root / d if not Path(d).is_absolute() else Path(d)
+            for entry in outputs.values() for d in entry.dependencies}
+    state.stamps.keep_only(root, read)
+    patterns = {g for entry in outputs.values() for g in entry.globs}
+    state.globs = {g: globs[g] if g in globs else glob_digest(g) for g in patterns}
+
+
+def check_in_the_way(rendered: dict[str, Rendering], out: Path, previous: set[str]) -> None:
     """Refuse, before writing anything, to replace a file or folder renderer did not write."""
-    for item in staged:
-        target = out / item.output
+    for output in rendered:
+        target = out / output
         if target.is_dir() and not target.is_symlink():
-            raise SiteError(f"{_shown(target)} is a folder where the site writes a file; "
+            raise SiteError(f"{display_path(target)} is a folder where the site writes a file; "
                             "renderer does not delete what it did not write")
-        for parent in target.relative_to(out).parents:
-            if str(parent) == ".":
-                continue
+        for parent in _parents(output):
             path = out / parent
-            if (path.is_file() or path.is_symlink()) and parent.as_posix() not in previous:
-                raise SiteError(f"{_shown(path)} is a file where the site needs a folder; "
+            if (path.is_file() or path.is_symlink()) and parent not in previous:
+                raise SiteError(f"{display_path(path)} is a file where the site needs a folder; "
                                 "renderer does not delete what it did not write")
+
+
+def _parents(output: str) -> Iterator[str]:
+    parts = output.split("/")
+    for end in range(1, len(parts)):
+        yield "/".join(parts[:end])
 
 
 def _clear_way(target: Path, out: Path, previous: set[str]) -> bool:
     """Remove an earlier build's file that stands where this build needs a folder."""
-    for parent in reversed(target.relative_to(out).parents):
+    for parent in _parents(target.relative_to(out).as_posix()):
         path = out / parent
-        if str(parent) != "." and path.is_file() and parent.as_posix() in previous:
+        if path.is_file() and parent in previous:
             path.unlink()
             return True
     return False
@@ -258,6 +428,8 @@ def _remove_empty_parents(folder: Path, out: Path) -> None:
 
 
 def read_manifest(path: Path) -> set[str]:
+    import json
+
     try:
         value = json.loads(path.read_text())
         files = value["files"] if isinstance(value, dict) else None
@@ -269,12 +441,6 @@ def read_manifest(path: Path) -> set[str]:
 
 
 def write_manifest(path: Path, files: set[str]) -> None:
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"version": 1, "files": sorted(files)}, indent=0))
-    os.replace(temporary, path)
+    from .cache import dump_json
 
-
-def _shown(path: Path) -> str:
-    from .errors import display_path
-
-    return display_path(path)
+    dump_json(path, {"version": 1, "files": sorted(files)})

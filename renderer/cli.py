@@ -52,17 +52,22 @@ def site_errors(context: click.Context) -> Iterator[None]:
               help="Worker processes (default: the number of CPUs).")
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
 @click.option("--strict", is_flag=True, help="Fail on warnings (broken links, links to drafts).")
+@click.option("--clean", is_flag=True, help="Ignore the build cache and render everything.")
 @click.pass_context
 def build(context: click.Context, site: Path, output: Path | None, jobs: int | None,
-          drafts: bool, strict: bool) -> None:
+          drafts: bool, strict: bool, clean: bool) -> None:
     """Render every URL of SITE to static files."""
     from .build import build as run_build
 
+    def warn(message: str) -> None:
+        click.secho(f"warning: {message}", fg="yellow", err=True)
+
     with site_errors(context):
-        result = run_build(site, output=output, drafts=drafts, strict=strict,
-                           jobs=jobs or os.cpu_count() or 1, progress=progress_printer())
+        result = run_build(site, output=output, drafts=drafts, strict=strict, clean=clean,
+                           jobs=jobs or os.cpu_count() or 1, progress=progress_printer(),
+                           warn=warn)
         for warning in result.warnings:
-            click.secho(f"warning: {warning}", fg="yellow", err=True)
+            warn(warning)
         click.echo(result.summary())
 
 

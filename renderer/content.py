@@ -7,17 +7,17 @@ A Markdown page's HTML is made only when a template or source asks for `content`
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from markupsafe import Markup
 
+from .cache import text_digest
 from .config import MarkdownSettings, toml_error_line
 from .errors import ContentError
 
@@ -35,30 +35,40 @@ class MarkdownConverter:
     """Python-Markdown with the site's settings, and a cache of HTML by source text.
 
     `cache` may be any mutable mapping; the build passes one kept on disk so that an
-    unchanged body is never converted twice, even across builds.
+    unchanged body is never converted twice, even across builds. Python-Markdown itself
+    is imported on the first conversion that misses the cache.
     """
 
     def __init__(self, settings: MarkdownSettings,
                  cache: MutableMapping[str, tuple[str, str]] | None = None) -> None:
-        import markdown  # imported when first needed: a site without Markdown skips it
-
         self.settings = settings
         self.cache: MutableMapping[str, tuple[str, str]] = {} if cache is None else cache
-        self._markdown = markdown.Markdown(
-            extensions=list(settings.extensions),
-            extension_configs={k: dict(v) for k, v in settings.extension_configs.items()},
-        )
-        self._salt = json.dumps([settings.extensions, settings.extension_configs],
-                                default=dict, sort_keys=True)
+        self.has_toc = "toc" in settings.extensions
+        self._markdown: Any = None
+        salt = json.dumps([settings.extensions, settings.extension_configs],
+                          default=dict, sort_keys=True)
+        self._salt = text_digest(salt)
 
     def convert(self, text: str) -> tuple[str, str]:
         """HTML and table of contents ("" without the toc extension) of a Markdown text."""
-        key = hashlib.blake2b(f"{self._salt}\0{text}".encode(), digest_size=16).hexdigest()
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
+        return self.convert_digest(text_digest(text), lambda: text)
+
+    def convert_digest(self, digest: str, load: Callable[[], str]) -> tuple[str, str]:
+        """Like `convert`, for a text known by its digest and read only on a cache miss."""
+        key = f"{self._salt}:{digest}"
+        try:
+            return self.cache[key]
+        except KeyError:
+            pass
+        if self._markdown is None:
+            import markdown
+
+            self._markdown = markdown.Markdown(
+                extensions=list(self.settings.extensions),
+                extension_configs={k: dict(v) for k, v in self.settings.extension_configs.items()},
+            )
         self._markdown.reset()
-        html = self._markdown.convert(text)
+        html = self._markdown.convert(load())
         result = (html, getattr(self._markdown, "toc", ""))
         self.cache[key] = result
         return result
@@ -68,25 +78,35 @@ class Page(Mapping[str, Any]):
     """A Markdown page: its front matter keys, `slug`, `source`, `content` and `toc`.
 
     Templates read it as `page.title` or `page["title"]`; Python sources as a mapping.
+    The body is read from the file again only if its HTML is not in the cache.
     """
 
-    __slots__ = ("_fields", "_body", "_converter", "_has_toc")
+    __slots__ = ("_fields", "_body", "_digest", "path", "_converter")
 
-    def __init__(self, fields: dict[str, Any], body: str, converter: MarkdownConverter) -> None:
+    def __init__(self, fields: dict[str, Any], path: Path, converter: MarkdownConverter, *,
+                 body: str | None = None, digest: str | None = None) -> None:
         self._fields = fields
-        self._body = body
+        self.path = path
         self._converter = converter
-        self._has_toc = "toc" in converter.settings.extensions
+        self._body = body
+        self._digest = digest if digest is not None else text_digest(body or "")
 
     @property
     def body(self) -> str:
         """The Markdown text below the front matter."""
+        if self._body is None:
+            self._body = split_front_matter_text(read_text(self.path), self.path)[1]
         return self._body
 
+    @property
+    def digest(self) -> str:
+        """A hash of the body, the key of its HTML in the Markdown cache."""
+        return self._digest
+
     def _convert(self) -> None:
-        html, toc = self._converter.convert(self._body)
+        html, toc = self._converter.convert_digest(self._digest, lambda: self.body)
         self._fields.setdefault("content", Markup(html))
-        if self._has_toc:
+        if self._converter.has_toc:
             self._fields.setdefault("toc", Markup(toc))
 
     def __getitem__(self, key: str) -> Any:
@@ -106,10 +126,13 @@ class Page(Mapping[str, Any]):
         return iter(self._fields)
 
     def __len__(self) -> int:
-        return len(self._fields) + (0 if "content" in self._fields else 1 + self._has_toc)
+        if "content" in self._fields:
+            return len(self._fields)
+        return len(self._fields) + 1 + self._converter.has_toc
 
     def __contains__(self, key: object) -> bool:
-        return key in self._fields or key == "content" or (key == "toc" and self._has_toc)
+        return key in self._fields or key == "content" or (key == "toc"
+                                                            and self._converter.has_toc)
 
     def __repr__(self) -> str:
         return f"<Page {self._fields.get('source')!r}>"
@@ -117,6 +140,10 @@ class Page(Mapping[str, Any]):
     @property
     def is_draft(self) -> bool:
         return self._fields.get("draft") is True
+
+    def front_matter(self) -> dict[str, Any]:
+        """The fields read from the file (no content), as the page cache keeps them."""
+        return {k: v for k, v in self._fields.items() if k not in ("content", "toc")}
 
 
 def read_text(path: Path) -> str:
@@ -137,28 +164,35 @@ def load_page(path: Path, root: Path, converter: MarkdownConverter) -> Page:
     if not isinstance(fields["slug"], str):
         fields["slug"] = str(fields["slug"])
     fields["source"] = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    return Page(fields, body, converter)
+    return Page(fields, path, converter, body=body)
 
 
-def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
-    """Front matter (YAML between --- lines, TOML between +++ lines) and the body."""
+def split_front_matter_text(text: str, path: Path) -> tuple[tuple[str, str] | None, str]:
+    """((kind, front matter text) or None, body) without parsing the front matter."""
     lines = text.splitlines(keepends=True)
     fence = lines[0].rstrip() if lines else ""
     if fence not in FENCES:
-        return {}, text
+        return None, text
     for end in range(1, len(lines)):
         if lines[end].rstrip() == fence or (fence == "---" and lines[end].rstrip() == "..."):
             break
     else:
         raise ContentError(f"front matter opened with {fence} is never closed", file=path, line=1)
-    block = "".join(lines[1:end])
-    value = parse_data(block, FENCES[fence], path, first_line=2)
+    return (FENCES[fence], "".join(lines[1:end])), "".join(lines[end + 1:])
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    """Front matter (YAML between --- lines, TOML between +++ lines) and the body."""
+    block, body = split_front_matter_text(text, path)
+    if block is None:
+        return {}, body
+    value = parse_data(block[1], block[0], path, first_line=2)
     if value is None:
         value = {}
     if not isinstance(value, dict):
         raise ContentError(f"front matter must be a mapping of keys, not {type(value).__name__}",
                            file=path, line=2)
-    return {key: as_date(item) for key, item in value.items()}, "".join(lines[end + 1:])
+    return {key: as_date(item) for key, item in value.items()}, body
 
 
 def load_data_file(path: Path) -> Any:
@@ -185,11 +219,14 @@ def parse_data(text: str, kind: str, path: Path, first_line: int = 1) -> Any:
                            line=error.lineno + first_line - 1) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        last = max(len(text.splitlines()) - 1, 0)
+        if mark is not None and mark.line > last:  # found at the end: where it opened
+            mark = getattr(error, "context_mark", None) or mark
         problem = getattr(error, "problem", None) or str(error)
         context = getattr(error, "context", None)
         message = f"{context}, {problem}" if context else problem
         raise ContentError(f"YAML syntax error: {message}", file=path,
-                           line=mark.line + first_line if mark else first_line) from None
+                           line=min(mark.line, last) + first_line if mark else first_line) from None
 
 
 def as_date(value: Any) -> Any:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class SiteError(Exception):
         self.line = line
         self.frames = frames
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Build workers send errors to the main process: keep the location on the way.
+        return (_rebuild, (type(self), self.message, self.file, self.line, self.frames))
+
     @property
     def location(self) -> str:
         """`file:line`, `file` or empty, with the file relative to the working folder."""
@@ -54,6 +59,11 @@ class SiteError(Exception):
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
+
+
+def _rebuild(kind: type[SiteError], message: str, file: Path | None, line: int | None,
+             frames: tuple[Frame, ...]) -> SiteError:
+    return kind(message, file=file, line=line, frames=frames)
 
 
 class ConfigError(SiteError):

@@ -7,18 +7,15 @@ it refuses every URL that would leave the output folder.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BuildError, Map, Rule
-from werkzeug.routing.exceptions import RoutingException
-
 from .config import RouteSpec, SiteConfig
-from .errors import ConfigError, RouteError, SiteError, did_you_mean
+from .errors import ConfigError, RouteError, SiteError, did_you_mean, display_path
 
 STATIC = "static"
 FORBIDDEN_SEGMENTS = ("", ".", "..")
@@ -35,6 +32,8 @@ class Target:
     variables: Mapping[str, Any] = field(default_factory=dict)
     page: Any = None
     static_file: Path | None = None
+    inputs: frozenset[Path] = frozenset()
+    input_globs: frozenset[str] = frozenset()
 
     @property
     def origin(self) -> str:
@@ -42,47 +41,43 @@ class Target:
         if self.route is not None:
             line = f" on line {self.route.line}" if self.route.line else ""
             return f"{self.route.label}{line}"
-        return f"static file {self.static_file}"
+        assert self.static_file is not None
+        return f"static file {display_path(self.static_file)}"
 
 
 class Router:
-    """The site's rules: one Werkzeug map for url_for, one rule per route for enumeration."""
+    """The site's rules: one Werkzeug map for url_for, one rule per route for enumeration.
 
-    def __init__(self, config: SiteConfig) -> None:
+    URLs already built are remembered in `memo` (the build keeps it between builds, with the
+    rest of its cache), and Werkzeug itself is only compiled on the first URL not in it:
+    a rebuild that makes no new URL never pays for importing and compiling it.
+    """
+
+    def __init__(self, config: SiteConfig, memo: dict[str, str] | None = None) -> None:
         self.config = config
-        self.rules: dict[int, Rule] = {}
-        self._single: dict[int, Map] = {}
-        for route in config.routes:
-            rule = Rule(route.url, endpoint=route.name)
-            try:
-                self._single[route.index] = Map([rule])
-            except (ValueError, LookupError, AssertionError) as error:
-                raise ConfigError(f"routes[{route.index}].url: bad URL rule {route.url!r}: "
-                                  f"{error}", file=config.file,
-                                  line=config.line_of("routes", route.index, "url")) from None
-            self.rules[route.index] = rule
-        self.map = Map([Rule(r.url, endpoint=r.name) for r in config.routes])
+        self.memo: dict[str, str] = {} if memo is None else memo
         self.names = sorted({route.name for route in config.routes} | {STATIC})
-        self._builder = self.map.bind("localhost", script_name=config.base_path)
+        self._compiled: _Compiled | None = None
 
     def arguments(self, route: RouteSpec) -> frozenset[str]:
         """The URL variables of a route's rule."""
-        return frozenset(self.rules[route.index].arguments)
+        key = f"args:{route.index}"
+        if key not in self.memo:
+            self.memo[key] = "\0".join(sorted(self.compiled.rules[route.index].arguments))
+        return frozenset(self.memo[key].split("\0")) - {""}
+
+    @property
+    def compiled(self) -> _Compiled:
+        if self._compiled is None:
+            self._compiled = _Compiled(self.config)
+        return self._compiled
 
     def url(self, route: RouteSpec, variables: Mapping[str, Any]) -> str:
         """The site-relative URL of `route` for `variables`, checked by matching it back."""
-        adapter = self._single[route.index].bind("localhost", script_name="/")
-        try:
-            url = adapter.build(route.name, dict(variables))
-        except (ValueError, TypeError) as error:
-            raise RouteError(f"{route.label}: {error}") from None
-        try:
-            _, matched = adapter.match(unquote(url))
-        except (HTTPException, RoutingException):
-            raise RouteError(f"{route.label}: the values {dict(variables)!r} make the URL "
-                             f"{url!r}, which the rule does not match back (a value its "
-                             "converter does not accept, or a '/' where only <path:> "
-                             "takes one)") from None
+        key = f"url:{route.index}:{_memo_key(variables)}"
+        url = self.memo.get(key)
+        if url is None:
+            url = self.memo[key] = self.compiled.url(route, variables)
         return url
 
     def url_for(self, name: str, variables: Mapping[str, Any], external: bool = False) -> str:
@@ -99,20 +94,73 @@ class Router:
             if name not in self.names:
                 raise SiteError(f'url_for: no route named "{name}"{did_you_mean(name, self.names)}'
                                 f"; route names: {', '.join(self.names)}")
-            try:
-                path = self._builder.build(name, dict(variables))
-            except BuildError as error:
-                rules = [r for r in self.map.iter_rules(name)]
-                needed = sorted({arg for r in rules for arg in r.arguments})
-                raise SiteError(f'url_for("{name}") needs the variables {needed}, '
-                                f"got {sorted(variables)}") from error
-            except (ValueError, TypeError) as error:
-                raise SiteError(f'url_for("{name}"): {error}') from None
+            key = f"for:{name}:{_memo_key(variables)}"
+            known = self.memo.get(key)
+            if known is None:
+                known = self.memo[key] = self.compiled.url_for(name, variables)
+            path = known
         if external:
             assert base_url is not None
             parts = urlsplit(base_url)
             return f"{parts.scheme}://{parts.netloc}{path}"
         return path
+
+
+class _Compiled:
+    """The Werkzeug side of the Router, made only when a URL must really be built."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        from werkzeug.routing import Map, Rule
+
+        self.rules: dict[int, Rule] = {}
+        self.single: dict[int, Map] = {}
+        for route in config.routes:
+            rule = Rule(route.url, endpoint=route.name)
+            try:
+                self.single[route.index] = Map([rule])
+            except (ValueError, LookupError, AssertionError) as error:
+                raise ConfigError(f"routes[{route.index}].url: bad URL rule {route.url!r}: "
+                                  f"{error}", file=config.file,
+                                  line=config.line_of("routes", route.index, "url")) from None
+            self.rules[route.index] = rule
+        self.map = Map([Rule(r.url, endpoint=r.name) for r in config.routes])
+        self.builder = self.map.bind("localhost", script_name=config.base_path)
+
+    def url(self, route: RouteSpec, variables: Mapping[str, Any]) -> str:
+        from werkzeug.exceptions import HTTPException
+        from werkzeug.routing.exceptions import RoutingException
+
+        adapter = self.single[route.index].bind("localhost", script_name="/")
+        try:
+            url = adapter.build(route.name, dict(variables))
+        except (ValueError, TypeError) as error:
+            raise RouteError(f"{route.label}: {error}") from None
+        try:
+            adapter.match(unquote(url))
+        except (HTTPException, RoutingException):
+            raise RouteError(f"{route.label}: the values {dict(variables)!r} make the URL "
+                             f"{url!r}, which the rule does not match back (a value its "
+                             "converter does not accept, or a '/' where only <path:> "
+                             "takes one)") from None
+        return str(url)
+
+    def url_for(self, name: str, variables: Mapping[str, Any]) -> str:
+        from werkzeug.routing import BuildError
+
+        try:
+            return str(self.builder.build(name, dict(variables)))
+        except BuildError as error:
+            needed = sorted({arg for r in self.map.iter_rules(name) for arg in r.arguments})
+            raise SiteError(f'url_for("{name}") needs the variables {needed}, '
+                            f"got {sorted(variables)}") from error
+        except (ValueError, TypeError) as error:
+            raise SiteError(f'url_for("{name}"): {error}') from None
+
+
+def _memo_key(variables: Mapping[str, Any]) -> str:
+    """Variables as text that tells apart values a converter could treat differently."""
+    return json.dumps([[name, type(value).__name__, str(value)]
+                       for name, value in sorted(variables.items())], ensure_ascii=False)
 
 
 def output_path(url: str) -> str:
@@ -151,13 +199,16 @@ def static_url(relative: PurePosixPath) -> str:
     return "/" + quote(relative.as_posix())
 
 
-def collect(targets: Iterable[Target]) -> dict[str, Target]:
-    """Index targets by output file; two that share one are an error naming both."""
+def collect(targets: Iterable[Target], config_file: Path | None = None) -> dict[str, Target]:
+    """Index targets by output file; two that share one are an error naming both, at the
+    line of the later route in `config_file` (site.toml)."""
     table: dict[str, Target] = {}
     for target in targets:
         other = table.get(target.output)
         if other is not None:
+            route = target.route or other.route
             raise RouteError(f"{target.output} is produced twice: by {other.origin} "
-                             f"({other.url}) and by {target.origin} ({target.url})")
+                             f"({other.url}) and by {target.origin} ({target.url})",
+                             file=config_file, line=route.line if route else None)
         table[target.output] = target
     return table

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .cache import PageCache
 from .config import RouteSpec, SiteConfig, load_config
-from .content import MarkdownConverter
+from .content import MarkdownConverter, Page
 from .errors import RouteError, SiteError
 from .routing import Router, Target, collect, output_path, request_candidates, static_url
 from .sources import Record, Sources
@@ -37,13 +38,15 @@ class Site:
     """A site folder, ready to enumerate and render its URLs."""
 
     def __init__(self, config: SiteConfig, *, drafts: bool = False,
-                 markdown_cache: MutableMapping[str, tuple[str, str]] | None = None) -> None:
+                 markdown_cache: MutableMapping[str, tuple[str, str]] | None = None,
+                 page_cache: PageCache | None = None,
+                 url_memo: dict[str, str] | None = None) -> None:
         self.config = config
         self.drafts = drafts
         self.converter = MarkdownConverter(config.markdown, markdown_cache)
-        self.sources = Sources(config, self.converter, drafts=drafts)
+        self.sources = Sources(config, self.converter, drafts=drafts, page_cache=page_cache)
         self.templates = Templates(config, self.converter)
-        self.router = Router(config)
+        self.router = Router(config, url_memo)
         # Globals too, as in Flask: macros imported without context still see them.
         self.templates.env.globals.update(url_for=url_for_function(self.router.url_for),
                                           site=config.site)
@@ -51,11 +54,10 @@ class Site:
         self._targets_record = Record()
 
     @classmethod
-    def load(cls, site_dir: Path | str, *, drafts: bool = False, output: Path | None = None,
-             markdown_cache: MutableMapping[str, tuple[str, str]] | None = None) -> Site:
+    def load(cls, site_dir: Path | str, *, drafts: bool = False,
+             output: Path | None = None) -> Site:
         """Read `site.toml` in `site_dir` and make the site."""
-        return cls(load_config(site_dir, output=output), drafts=drafts,
-                   markdown_cache=markdown_cache)
+        return cls(load_config(site_dir, output=output), drafts=drafts)
 
     # -- what the site produces -------------------------------------------------------
 
@@ -64,7 +66,7 @@ class Site:
         if self._targets is None:
             record = Record()
             found = [*self._route_targets(record), *self._static_targets(record)]
-            self._targets = collect(found)
+            self._targets = collect(found, self.config.file)
             self._targets_record = record
         return self._targets
 
@@ -102,7 +104,7 @@ class Site:
             return Rendered(target.static_file.read_bytes(), media_type,
                             frozenset({target.static_file}))
         assert target.route is not None
-        record = Record(files={self.config.file})
+        record = Record(files={self.config.file, *target.inputs}, globs=set(target.input_globs))
         context = self._context(target, target.route, record)
         text = self.templates.render(target.route.template, context)
         record.files |= self.templates.dependencies(target.route.template)
@@ -151,21 +153,29 @@ class Site:
                 raise RouteError(f"{route.label} has the variables {sorted(arguments)} but no "
                                  '"each" to say which URLs it makes; add each = "<source>"',
                                  file=self.config.file, line=route.line)
-            page = self.sources.value(route.page, record) if route.page else None
+            own = Record()
+            page = self.sources.value(route.page, own) if route.page else None
+            record.update(own)
             if route.page and page is None:
                 return  # a draft, left out of the build
             url = self.router.url(route, {})
-            yield Target(url, output_path(url), route, {}, page)
+            files, globs = _inputs(page, own)
+            yield Target(url, output_path(url), route, {}, page, inputs=files, input_globs=globs)
             return
         if not arguments:
             raise RouteError(f'{route.label} has "each" but no variable in its URL, so every '
                              'item would make the same URL; add one, like "/posts/<slug>/"',
                              file=self.config.file, line=route.line)
-        for position, item in enumerate(self._items(route, record)):
+        own = Record()
+        items = self._items(route, own)
+        record.update(own)
+        for position, item in enumerate(items):
             variables = self._variables(route, arguments, item, position)
             try:
                 url = self.router.url(route, variables)
-                yield Target(url, output_path(url), route, variables, item)
+                files, globs = _inputs(item, own)
+                yield Target(url, output_path(url), route, variables, item, inputs=files,
+                             input_globs=globs)
             except RouteError as error:
                 raise RouteError(f"{error.message} (item {describe(item, position)})",
                                  file=self.config.file, line=route.line) from None
@@ -211,6 +221,14 @@ class Site:
             relative = PurePosixPath(path.relative_to(folder).as_posix())
             record.files.add(path)
             yield Target(static_url(relative), relative.as_posix(), static_file=path)
+
+
+def _inputs(item: Any, source: Record) -> tuple[frozenset[Path], frozenset[str]]:
+    """What a target's `page` came from: a Markdown page's own file, else all that its
+    source read (a Python source's items may mix anything)."""
+    if isinstance(item, Page):
+        return frozenset({item.path}), frozenset()
+    return frozenset(source.files), frozenset(source.globs)
 
 
 def describe(item: Any, position: int) -> str:

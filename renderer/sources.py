@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .cache import PageCache
 from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, PythonReference, SiteConfig, SourceSpec
 from .content import MarkdownConverter, Page, load_data_file, load_page
 from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
@@ -42,10 +43,12 @@ class Record:
 class Sources:
     """The sources of one site, loaded lazily and cached."""
 
-    def __init__(self, config: SiteConfig, converter: MarkdownConverter, *, drafts: bool) -> None:
+    def __init__(self, config: SiteConfig, converter: MarkdownConverter, *, drafts: bool,
+                 page_cache: PageCache | None = None) -> None:
         self.config = config
         self.converter = converter
         self.drafts = drafts
+        self.page_cache = page_cache
         self._values: dict[str, tuple[Any, Record]] = {}
         self._files: dict[Path, Any] = {}
         self._modules: dict[Path, ModuleType] = {}
@@ -59,9 +62,10 @@ class Sources:
         if name not in self._values:
             spec = self.config.sources.get(name)
             if spec is None:
+                # No file: the mistake is where the name is asked for (a template's or a
+                # Python source's line), which the caller adds.
                 raise SourceError(f'no source named "{name}"'
-                                  f"{did_you_mean(name, self.config.sources)}",
-                                  file=self.config.file)
+                                  f"{did_you_mean(name, self.config.sources)}")
             own = Record()
             self._values[name] = (self._load(spec, own), own)
         value, own = self._values[name]
@@ -80,8 +84,12 @@ class Sources:
             chosen = {name: value for name, value in offered.items() if name in parameters}
         try:
             return function(**chosen)
-        except SiteError:
-            raise
+        except SiteError as error:
+            if error.file is not None:
+                raise
+            located = self._error_in(reference.file, error, f"in {reference}")
+            raise SourceError(f"{error.message} (in {reference})", file=located.file,
+                              line=located.line, frames=located.frames) from None
         except Exception as error:
             raise self._error_in(reference.file, error, f"in {reference}") from error
 
@@ -125,7 +133,7 @@ class Sources:
         record.files.add(path)
         if path not in self._files:
             if path.suffix in MARKDOWN_SUFFIXES:
-                self._files[path] = load_page(path, self.config.root, self.converter)
+                self._files[path] = self._page(path)
             else:
                 value = load_data_file(path)
                 if isinstance(value, dict):
@@ -135,14 +143,41 @@ class Sources:
                 self._files[path] = value
         return self._files[path]
 
+    def _page(self, path: Path) -> Page:
+        """A Markdown page, from the front matter cache when the file is unchanged."""
+        if self.page_cache is None:
+            return load_page(path, self.config.root, self.converter)
+        relative = path.relative_to(self.config.root).as_posix() \
+            if path.is_relative_to(self.config.root) else str(path)
+        stat = path.stat()
+        hit = self.page_cache.get(relative, stat)
+        if hit is not None:
+            fields, digest = hit
+            return Page(fields, path, self.converter, digest=digest)
+        page = load_page(path, self.config.root, self.converter)
+        self.page_cache.put(relative, stat, page.front_matter(), page.digest)
+        return page
+
     def _function(self, reference: PythonReference) -> Callable[..., Any]:
         module = self._module(reference.file)
         function = getattr(module, reference.function, None)
         if not callable(function):
             names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
             raise SourceError(f'no function "{reference.function}" in {reference.file.name}'
-                              f"{did_you_mean(reference.function, names)}", file=reference.file)
+                              f"{did_you_mean(reference.function, names)}",
+                              file=self.config.file, line=self._line_of(reference))
         return function  # type: ignore[no-any-return]
+
+    def _line_of(self, reference: PythonReference) -> int | None:
+        """The line of site.toml that names `reference`."""
+        for spec in self.config.sources.values():
+            if spec.python == reference:
+                return spec.line
+        for route in self.config.routes:
+            for key, value in (("each", route.each_function), ("context", route.context)):
+                if value == reference:
+                    return self.config.line_of("routes", route.index, key)
+        return None
 
     def _module(self, path: Path) -> ModuleType:
         """Load a Python file by its path, afresh once it has changed."""

@@ -1,0 +1,324 @@
+"""The build cache in `<site>/.renderer-cache/`: what the last build read and wrote,
+front matter already parsed, and Markdown already converted.
+
+Nothing here is trusted blindly: a file that does not parse, has another format version,
+or was written by another renderer version is discarded with a warning, and every input
+file is checked by size and modification time, and by content hash where those changed or
+are too recent to tell (the "racy" case git knows well).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+FORMAT = 1
+RACY_NS = 2_000_000_000  # a file changed this close to the last build is hashed, not trusted
+Warn = Callable[[str], None]
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+
+
+def text_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+# -- JSON with dates --------------------------------------------------------------------
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"not cacheable: {type(value).__name__}")
+
+
+def _decode(value: dict[str, Any]) -> Any:
+    if len(value) == 1:
+        if "$date" in value:
+            return datetime.date.fromisoformat(value["$date"])
+        if "$datetime" in value:
+            return datetime.datetime.fromisoformat(value["$datetime"])
+    return value
+
+
+def dump_json(path: Path, value: Any) -> None:
+    """Write JSON atomically (a reader never sees half a file)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(value, default=_encode, separators=(",", ":")))
+    os.replace(temporary, path)
+
+
+def load_json(path: Path, kind: str, warn: Warn) -> dict[str, Any] | None:
+    """A cache file written by this renderer version, or None (with a warning if foreign)."""
+    if not path.exists():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
+    except (OSError, ValueError) as error:
+        warn(f"{path}: discarding a corrupt {kind} cache ({error})")
+        return None
+    if not isinstance(value, dict) or value.get("format") != FORMAT \
+            or value.get("renderer") != __version__:
+        warn(f"{path}: discarding a {kind} cache written by another renderer version")
+        return None
+    return value
+
+
+# -- Markdown HTML by content hash ----------------------------------------------------------
+
+class MarkdownStore(MutableMapping[str, tuple[str, str]]):
+    """Converted Markdown (HTML, table of contents) by key, in SQLite.
+
+    Opened lazily and once per process, so forked build workers each get their own
+    connection; writes are batched and committed by `flush`.
+    """
+
+    def __init__(self, path: Path, warn: Warn) -> None:
+        self.path = path
+        self.warn = warn
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self._pending: dict[str, tuple[str, str]] = {}
+
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._pending = {}
+            self._connection = self._open()
+        return self._connection
+
+    def _open(self) -> sqlite3.Connection:
+        for attempt in (1, 2):
+            try:
+                connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("CREATE TABLE IF NOT EXISTS html "
+                                   "(key TEXT PRIMARY KEY, html TEXT, toc TEXT)")
+                connection.execute("SELECT count(*) FROM html LIMIT 1").fetchone()
+                return connection
+            except sqlite3.DatabaseError as error:
+                if attempt == 2:
+                    raise
+                self.warn(f"{self.path}: discarding a corrupt Markdown cache ({error})")
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        raise AssertionError("unreachable")
+
+    def __getitem__(self, key: str) -> tuple[str, str]:
+        if key in self._pending:
+            return self._pending[key]
+        row = self._db().execute("SELECT html, toc FROM html WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return row[0], row[1]
+
+    def __setitem__(self, key: str, value: tuple[str, str]) -> None:
+        self._db()
+        self._pending[key] = value
+        if len(self._pending) >= 200:
+            self.flush()
+
+    def __delitem__(self, key: str) -> None:
+        self._db().execute("DELETE FROM html WHERE key = ?", (key,))
+
+    def __iter__(self) -> Iterator[str]:
+        return (row[0] for row in self._db().execute("SELECT key FROM html"))
+
+    def __len__(self) -> int:
+        return int(self._db().execute("SELECT count(*) FROM html").fetchone()[0])
+
+    def flush(self) -> None:
+        if not self._pending or self._connection is None or self._pid != os.getpid():
+            return
+        with self._connection:
+            self._connection.execute("BEGIN")
+            self._connection.executemany("INSERT OR REPLACE INTO html VALUES (?, ?, ?)",
+                                         [(k, h, t) for k, (h, t) in self._pending.items()])
+        self._pending = {}
+
+    def clear(self) -> None:
+        self._pending = {}
+        self._db().execute("DELETE FROM html")
+
+    def close(self) -> None:
+        self.flush()
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None
+
+
+# -- stamps of input files ----------------------------------------------------------------
+
+@dataclass
+class Stamps:
+    """Size, modification time and content hash of the files builds read.
+
+    A stamp is taken when a file is checked, before the build reads it, so an edit made
+    while a build runs is seen by the next one.
+    """
+
+    entries: dict[str, list[Any]] = field(default_factory=dict)  # relpath -> [mtime, size, hash]
+    written_at: int = 0
+
+    def check(self, root: Path) -> set[Path]:
+        """The files that differ from their stamp (missing ones included); re-stamps them."""
+        changed = set()
+        for relative, (mtime, size, digest) in list(self.entries.items()):
+            path = root / relative
+            try:
+                stat = path.stat()
+            except OSError:
+                changed.add(path)
+                del self.entries[relative]
+                continue
+            racy = mtime >= self.written_at - RACY_NS
+            if stat.st_mtime_ns == mtime and stat.st_size == size and not racy:
+                continue
+            current = file_digest(path)
+            self.entries[relative] = [stat.st_mtime_ns, stat.st_size, current]
+            if current != digest:
+                changed.add(path)
+        return changed
+
+    def keep_only(self, root: Path, paths: set[Path]) -> None:
+        """Stamp the files of `paths` not stamped yet; forget files no longer read."""
+        entries = {}
+        for path in paths:
+            relative = _relative(path, root)
+            if relative in self.entries:
+                entries[relative] = self.entries[relative]
+                continue
+            try:
+                stat = path.stat()
+                entries[relative] = [stat.st_mtime_ns, stat.st_size, file_digest(path)]
+            except OSError:
+                continue
+        self.entries = entries
+        self.written_at = time.time_ns()
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+# -- parsed front matter ---------------------------------------------------------------------
+
+_PLAIN = (str, int, float, bool, type(None), datetime.date)
+
+
+def _cacheable(value: Any) -> bool:
+    """True when JSON (with dates) gives `value` back unchanged."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _cacheable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_cacheable(item) for item in value)
+    return isinstance(value, _PLAIN)
+
+
+class PageCache:
+    """Front matter and body digest of Markdown files, by path, size and mtime."""
+
+    def __init__(self, path: Path, warn: Warn, *, clean: bool) -> None:
+        self.path = path
+        loaded = None if clean else load_json(path, "front matter", warn)
+        self.entries: dict[str, list[Any]] = loaded["pages"] if loaded else {}
+        self.written_at: int = loaded["written_at"] if loaded else 0
+        self.dirty = clean
+
+    def get(self, relative: str, stat: os.stat_result) -> tuple[dict[str, Any], str] | None:
+        entry = self.entries.get(relative)
+        if entry is None:
+            return None
+        mtime, size, fields, digest = entry
+        if mtime != stat.st_mtime_ns or size != stat.st_size or mtime >= self.written_at - RACY_NS:
+            return None
+        return json.loads(fields, object_hook=_decode), digest
+
+    def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
+            digest: str) -> None:
+        if _cacheable(fields):  # kept as text: a source that changes a page cannot change it
+            text = json.dumps(fields, default=_encode, separators=(",", ":"))
+            self.entries[relative] = [stat.st_mtime_ns, stat.st_size, text, digest]
+            self.dirty = True
+
+    def save(self) -> None:
+        if self.dirty:
+            dump_json(self.path, {"format": FORMAT, "renderer": __version__,
+                                  "written_at": time.time_ns(), "pages": self.entries})
+            self.dirty = False
+
+
+# -- what the last build did ---------------------------------------------------------------
+
+@dataclass
+class OutputEntry:
+    """One output file of the last build: what went into it, its digest and links."""
+
+    dependencies: frozenset[str]
+    globs: tuple[str, ...]
+    digest: str
+    links: tuple[str, ...]
+    mtime: int
+    size: int
+
+
+@dataclass
+class BuildState:
+    """The record of the last build into one output folder: enough to render only what
+    an edit touched, and to know what an unchanged page links to."""
+
+    config_key: str = ""
+    stamps: Stamps = field(default_factory=Stamps)
+    globs: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, OutputEntry] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path, config_key: str, warn: Warn) -> BuildState:
+        value = load_json(path, "build", warn)
+        if value is None or value.get("config") != config_key:
+            return cls(config_key)  # site.toml, drafts or output changed: render everything
+        try:
+            depsets = [frozenset(d) for d in value["depsets"]]
+            outputs = {name: OutputEntry(depsets[e[0]], tuple(e[1]), e[2], tuple(e[3]), e[4], e[5])
+                       for name, e in value["outputs"].items()}
+            stamps = Stamps(dict(value["stamps"]), int(value["written_at"]))
+            return cls(config_key, stamps, dict(value["globs"]), outputs, dict(value["urls"]))
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            warn(f"{path}: discarding a corrupt build cache ({error!r})")
+            return cls(config_key)
+
+    def save(self, path: Path) -> None:
+        depsets: dict[frozenset[str], int] = {}
+        outputs = {}
+        for name, entry in sorted(self.outputs.items()):
+            index = depsets.setdefault(entry.dependencies, len(depsets))
+            outputs[name] = [index, list(entry.globs), entry.digest, list(entry.links),
+                             entry.mtime, entry.size]
+        dump_json(path, {
+            "format": FORMAT, "renderer": __version__, "config": self.config_key,
+            "written_at": self.stamps.written_at, "stamps": self.stamps.entries,
+            "globs": self.globs, "depsets": [sorted(d) for d in depsets], "outputs": outputs,
+            "urls": self.urls,
+        })
+
+
+def glob_digest(pattern: str) -> str:
+    """A digest of the files a glob matches now: a new or deleted file changes it."""
+    import glob
+
+    matches = sorted(glob.glob(pattern, recursive=True))
+    return text_digest("\n".join(matches))
