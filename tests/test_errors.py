@@ -110,7 +110,7 @@ CASES = [
     Case("missing-template",
          {"site.toml": toml_with('template = "post.html"', 'template = "pots.html"')},
          "site.toml", 'template = "pots.html"',
-         ('no template "pots.html"', 'did you mean "post.html"'), subprocess=True),
+         ('no template "pots.html"', 'did you mean "post.html"')),
     Case("missing-source-file",
          {"site.toml": toml_with('"content/info.toml"', '"content/inf.toml"')},
          "site.toml", "content/inf.toml", ('no file "content/inf.toml"', "info.toml")),
@@ -184,7 +184,7 @@ CASES = [
     # routes
     Case("url-variable-missing-from-item",
          {"site.toml": toml_with('url = "/posts/<slug>/"', 'url = "/posts/<name>/"')},
-         "site.toml", ROUTE_2_LINE, ('has no "name"', "content/posts/a.md"), subprocess=True),
+         "site.toml", ROUTE_2_LINE, ('has no "name"', "content/posts/a.md")),
     Case("value-rejected-by-converter",
          {"site.toml": toml_plus('[[routes]]\nurl = "/n/<int:n>/"\ntemplate = "index.html"\n'
                                  'each = "content/team.py:numbers"\n'),

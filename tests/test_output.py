@@ -1,0 +1,221 @@
+"""What a build does to its output folder.
+
+A failed build changes nothing there. A good one leaves exactly what the site produces
+plus the files renderer never wrote (`.git`, `CNAME`), deletes only what an earlier build
+wrote and this one no longer produces, and does not touch a file whose bytes are the
+same. Builds are reproducible: twice, clean or incremental, with one job or two.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import make_site, run_cli, run_renderer, snapshot, tree
+
+POSTS_SITE = {
+    "site.toml": """\
+        [site]
+        title = "Output"
+
+        [sources]
+        posts = { glob = "content/posts/*.md", sort = "title" }
+
+        [[routes]]
+        url = "/"
+        template = "index.html"
+
+        [[routes]]
+        url = "/posts/<slug>/"
+        template = "post.html"
+        each = "posts"
+        """,
+    "templates/index.html": """\
+        {% for post in data.posts -%}
+        <a href="{{ url_for('post', slug=post.slug) }}">{{ post.title }}</a>
+        {% endfor %}""",
+    "templates/post.html": "<h1>{{ page.title }}</h1>\n{{ page.content }}\n"
+                           '<a href="{{ url_for("index") }}">home</a>\n',
+    "content/posts/a.md": "---\ntitle: A\n---\nPost *A*.\n",
+    "content/posts/b.md": "---\ntitle: B\n---\nPost *B*.\n",
+    "content/posts/c.md": "---\ntitle: C\n---\nPost *C*.\n",
+    "static/style.css": "h1 { color: red }\n",
+}
+
+
+def add_foreign_files(out: Path) -> None:
+    """Files renderer never wrote, as a deploy repository keeps them."""
+    (out / ".git").mkdir(parents=True, exist_ok=True)
+    (out / ".git" / "config").write_text("[core]\n\tbare = false\n")
+    (out / "CNAME").write_text("example.org\n")
+    (out / "posts" / "notes.txt").write_text("my notes, next to the posts\n")
+
+
+def build_ok(site: Path, *args: str) -> str:
+    code, stdout, stderr = run_cli("build", site, *args)
+    assert code == 0, stderr
+    return stdout
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    """The posts site, built once, with foreign files added."""
+    site = make_site(tmp_path, POSTS_SITE)
+    build_ok(site)
+    add_foreign_files(site / "build")
+    return site
+
+
+BREAKAGES = {
+    "template-syntax-error": ("templates/post.html", "{% if %}\n"),
+    "template-runtime-error": ("templates/index.html", "{{ 1 // 0 }}\n"),
+    "front-matter-error": ("content/posts/b.md", "---\ntitle: [B\n---\n"),
+    "site-toml-error": ("site.toml", "[site\n"),
+    "unknown-key": ("site.toml", POSTS_SITE["site.toml"].replace("[site]", "[sites]")),
+    "clash": ("static/posts/a/index.html", "a static file where a post goes\n"),
+    "front-matter-not-a-mapping": ("content/posts/d.md", "---\n- a list\n---\n"),
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES, ids=list(BREAKAGES))
+def test_failed_build_changes_nothing(built: Path, breakage: str) -> None:
+    """Break a built site, delete a post and add one: the failed build leaves every byte
+    and every mtime as it was, foreign files included."""
+    out = built / "build"
+    before = snapshot(out)
+    (built / "content" / "posts" / "c.md").unlink()
+    (built / "content" / "posts" / "new.md").write_text("---\ntitle: New\n---\nNew.\n")
+    name, text = BREAKAGES[breakage]
+    path = built / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    code, _, stderr = run_cli("build", built)
+    assert code == 1, stderr
+    assert stderr.startswith("error: ")
+    assert snapshot(out) == before
+    # Once fixed, the next build applies both changes.
+    path.unlink()
+    if name in POSTS_SITE:
+        path.write_text(POSTS_SITE[name])
+    build_ok(built)
+    files = tree(out)
+    assert "posts/new/index.html" in files
+    assert "posts/c/index.html" not in files
+    assert files["CNAME"] == b"example.org\n"
+
+
+def test_failed_strict_build_changes_nothing(built: Path) -> None:
+    """With the real command."""
+    out = built / "build"
+    before = snapshot(out)
+    (built / "templates" / "post.html").write_text('<a href="/nowhere/">broken</a>\n')
+    code, _, stderr = run_renderer("build", built, "--strict")
+    assert code == 1
+    assert stderr.startswith("error: ")
+    assert snapshot(out) == before
+
+
+def test_good_build_keeps_foreign_files_and_removes_stale_ones(built: Path) -> None:
+    out = built / "build"
+    (built / "content" / "posts" / "c.md").unlink()
+    (built / "static" / "style.css").unlink()
+    stdout = build_ok(built)
+    assert "2 removed" in stdout
+    assert sorted(tree(out)) == [
+        ".git/config", "CNAME", "index.html", "posts/a/index.html", "posts/b/index.html",
+        "posts/notes.txt",
+    ]
+    assert not (out / "posts" / "c").exists(), "the emptied folder of the old post is left"
+    assert (out / ".git" / "config").read_text() == "[core]\n\tbare = false\n"
+    assert b"/posts/c/" not in (out / "index.html").read_bytes()
+
+
+def test_foreign_file_in_an_emptied_folder_survives(built: Path) -> None:
+    out = built / "build"
+    (out / "posts" / "c" / "keep.txt").write_text("mine\n")
+    (built / "content" / "posts" / "c.md").unlink()
+    build_ok(built)
+    assert not (out / "posts" / "c" / "index.html").exists()
+    assert (out / "posts" / "c" / "keep.txt").read_text() == "mine\n"
+
+
+def test_unchanged_files_keep_their_mtime(built: Path) -> None:
+    out = built / "build"
+    old = {name: mtime - 10**9 for name, (_, mtime) in snapshot(out).items()}
+    for name, mtime in old.items():  # a second in the past, so that a rewrite would show
+        os.utime(out / name, ns=(mtime, mtime))
+    post = built / "content" / "posts" / "b.md"
+    post.write_text(post.read_text().replace("Post *B*.", "Post *B*, edited."))
+    # A template saved again with the same text: everything renders, nothing changes.
+    template = built / "templates" / "index.html"
+    template.write_text(template.read_text())
+    stdout = build_ok(built)
+    assert "1 written" in stdout
+    after = snapshot(out)
+    changed = sorted(name for name in old if after[name][1] != old[name])
+    assert changed == ["posts/b/index.html"]
+    assert b"edited" in after["posts/b/index.html"][0]
+
+
+def test_a_rebuild_without_changes_writes_nothing(built: Path) -> None:
+    out = built / "build"
+    before = snapshot(out)
+    stdout = build_ok(built)
+    assert "0 written" in stdout and "0 removed" in stdout
+    assert snapshot(out) == before
+
+
+def test_builds_are_reproducible(tmp_path: Path) -> None:
+    """The same site built twice into two folders, and again with --clean: same bytes."""
+    site = make_site(tmp_path, POSTS_SITE)
+    build_ok(site, "--output", tmp_path / "one")
+    build_ok(site, "--output", tmp_path / "two")
+    build_ok(site, "--output", tmp_path / "one", "--clean")
+    first = tree(tmp_path / "one")
+    assert first == tree(tmp_path / "two")
+    copy = make_site(tmp_path, POSTS_SITE, folder="copy")
+    build_ok(copy, "--output", tmp_path / "three")
+    assert first == tree(tmp_path / "three")
+
+
+def many_posts(count: int) -> dict[str, str | None]:
+    files: dict[str, str | None] = dict(POSTS_SITE)
+    for number in range(count):
+        files[f"content/posts/post-{number:03}.md"] = (
+            f"---\ntitle: Post {number}\ntags: [t{number % 7}]\n---\n"
+            f"# Post {number}\n\nBody with a [link](../post-{(number + 1) % count:03}/).\n")
+    return files
+
+
+def test_jobs_1_and_2_give_the_same_bytes(tmp_path: Path) -> None:
+    """Enough pages that --jobs 2 really renders in worker processes."""
+    site = make_site(tmp_path, many_posts(150))
+    for jobs in ("1", "2"):
+        code, stdout, stderr = run_renderer("build", site, "--output", tmp_path / f"jobs{jobs}",
+                                            "--jobs", jobs, "--clean", "--strict")
+        assert code == 0, stderr
+        assert "built 154 pages" in stdout
+    one = tree(tmp_path / "jobs1")
+    assert len(one) == 155
+    assert one == tree(tmp_path / "jobs2")
+
+
+def test_output_folder_may_not_be_the_site_itself(tmp_path: Path) -> None:
+    site = make_site(tmp_path, POSTS_SITE)
+    before = snapshot(site)
+    code, _, stderr = run_cli("build", site, "--output", site / "templates")
+    assert code == 1
+    assert stderr.startswith("error: ") and "overlaps" in stderr
+    assert snapshot(site) == before
+
+
+def test_a_foreign_folder_where_a_file_goes_is_not_deleted(tmp_path: Path) -> None:
+    site = make_site(tmp_path, POSTS_SITE)
+    foreign = site / "build" / "index.html"
+    foreign.mkdir(parents=True)
+    (foreign / "mine.txt").write_text("mine\n")
+    code, _, stderr = run_cli("build", site)
+    assert code == 1
+    assert stderr.startswith("error: ")
+    assert (foreign / "mine.txt").read_text() == "mine\n"
