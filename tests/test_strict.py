@@ -1,0 +1,105 @@
+"""Broken links and links to drafts: warnings by default, errors with --strict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import make_site, run_cli, run_renderer, snapshot, tree
+
+SITE = {
+    "site.toml": """\
+        [site]
+        title = "Strict"
+
+        [sources]
+        posts = "content/posts/*.md"
+
+        [[routes]]
+        url = "/"
+        template = "index.html"
+
+        [[routes]]
+        url = "/posts/<slug>/"
+        template = "post.html"
+        each = "posts"
+        """,
+    "templates/index.html": """\
+        {% for post in data.posts %}<a href="{{ url_for('post', slug=post.slug) }}">x</a>
+        {% endfor %}<a href="/posts/a">no slash</a> <a href="https://example.org/away/">away</a>
+        <a href="#top">top</a> <a href="mailto:me@example.org">mail</a>
+        <link rel="stylesheet" href="/style.css">
+        """,
+    "templates/post.html": "<h1>{{ page.title }}</h1>\n{{ page.content }}\n",
+    "content/posts/a.md": "---\ntitle: A\n---\nSee [b](../b/) and [home](/).\n",
+    "content/posts/b.md": "---\ntitle: B\n---\nBack to [a](/posts/a/).\n",
+    "static/style.css": "body {}\n",
+}
+
+
+def test_a_site_with_good_links_has_no_warning(tmp_path: Path) -> None:
+    site = make_site(tmp_path, SITE)
+    code, stdout, stderr = run_cli("build", site, "--strict")
+    assert code == 0, stderr
+    assert "warning" not in stderr
+    assert "0 warnings" in stdout
+
+
+def test_broken_link_is_a_warning_then_an_error_with_strict(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {**SITE, "content/posts/b.md":
+                                "---\ntitle: B\n---\nSee [gone](/posts/gone/) and [c](../c/).\n"})
+    code, stdout, stderr = run_renderer("build", site, cwd=tmp_path)
+    assert code == 0, stderr
+    assert "2 warnings" in stdout
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 2, stderr
+    assert all("site/build/posts/b/index.html" in line for line in warnings)
+    assert any("/posts/gone/" in line for line in warnings)
+    assert any("../c/" in line and "/posts/c/" in line for line in warnings)
+    assert "a URL the site does not produce" in warnings[0]
+
+    before = snapshot(site / "build")
+    code, stdout, stderr = run_renderer("build", site, "--strict", cwd=tmp_path)
+    assert code == 1
+    assert stderr.startswith("error: ")
+    assert "/posts/gone/" in stderr and "Traceback" not in stderr
+    assert snapshot(site / "build") == before
+
+
+def test_link_to_a_draft(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {**SITE, "content/posts/c.md":
+                                "---\ntitle: C\ndraft: true\n---\nNot yet.\n",
+                                "content/posts/b.md":
+                                "---\ntitle: B\n---\nSoon: [c](/posts/c/).\n"})
+    code, stdout, stderr = run_cli("build", site)
+    assert code == 0, stderr
+    assert "1 warnings" in stdout
+    assert "draft" in stderr and "/posts/c/" in stderr
+    assert "posts/c/index.html" not in tree(site / "build")
+    assert b"/posts/c/" not in (site / "build" / "index.html").read_bytes()
+
+    code, _, stderr = run_cli("build", site, "--strict")
+    assert code == 1
+    assert stderr.startswith("error: ") and "draft" in stderr
+
+    code, stdout, stderr = run_cli("build", site, "--strict", "--drafts")
+    assert code == 0, stderr
+    assert "0 warnings" in stdout
+    assert b"Not yet." in tree(site / "build")["posts/c/index.html"]
+    assert b"/posts/c/" in (site / "build" / "index.html").read_bytes()
+
+
+def test_a_single_draft_page_is_left_out(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {
+        **SITE,
+        "site.toml": SITE["site.toml"] + '\n[[routes]]\nurl = "/soon/"\n'
+                                         'template = "post.html"\npage = "soon"\n',
+        "content/soon.md": "---\ntitle: Soon\ndraft: true\n---\nSoon.\n",
+    })
+    (site / "site.toml").write_text((site / "site.toml").read_text().replace(
+        'posts = "content/posts/*.md"', 'posts = "content/posts/*.md"\nsoon = "content/soon.md"'))
+    code, _, stderr = run_cli("build", site, "--strict")
+    assert code == 0, stderr
+    assert "soon/index.html" not in tree(site / "build")
+    code, _, stderr = run_cli("build", site, "--strict", "--drafts")
+    assert code == 0, stderr
+    assert "soon/index.html" in tree(site / "build")
