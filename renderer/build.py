@@ -224,9 +224,7 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
 def render_one(site: Site, target: Target, staging: Path) -> Rendering:
     """Render one target into the staging folder."""
     rendered = site.render_target(target)
-    path = staging / target.output
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(rendered.body)
+    staging_path(staging, target.output).write_bytes(rendered.body)
     links: tuple[str, ...] = ()
     if rendered.media_type.startswith("text/html"):
         found = LINK.findall(rendered.body)
@@ -236,6 +234,12 @@ def render_one(site: Site, target: Target, staging: Path) -> Rendering:
                                 else str(p) for p in rendered.dependencies))
     return Rendering(target.output, hashlib.blake2b(rendered.body, digest_size=16).hexdigest(),
                      links, dependencies, tuple(sorted(rendered.globs)))
+
+
+def staging_path(staging: Path, output: str) -> Path:
+    """Where an output waits: flat, since making and removing a folder per page costs
+    more than rendering some pages."""
+    return staging / hashlib.blake2b(output.encode(), digest_size=12).hexdigest()
 
 
 @dataclass
@@ -277,11 +281,16 @@ def check_links(site: Site, links: dict[str, tuple[str, ...]],
     base_path = site.config.base_path
     warnings = []
     draft_urls: set[str] | None = None
+    known: dict[str, bool] = {}  # a site links to the same few URLs from many pages
     for output in sorted(links):
         page_url = base_path + targets[output].url.lstrip("/")
         for link in links[output]:
             url = resolve_link(page_url, link, base_path)
-            if url is None or produces(url, targets):
+            if url is None:
+                continue
+            if url not in known:
+                known[url] = produces(url, targets)
+            if known[url]:
                 continue
             if draft_urls is None:
                 draft_urls = _draft_urls(site, targets)
@@ -295,9 +304,12 @@ def resolve_link(page_url: str, link: str, base_path: str) -> str | None:
     """A link as a site-relative path, or None when it points outside the site."""
     if not link or link.startswith(("//", "mailto:", "tel:", "data:", "javascript:")):
         return None
-    if urlsplit(link).scheme:
+    if link.startswith("/") and "/." not in link:
+        path = link  # already absolute and plain: the common case, without urljoin's cost
+    elif urlsplit(link).scheme:
         return None
-    path = urlsplit(urljoin(page_url, link)).path
+    else:
+        path = urlsplit(urljoin(page_url, link)).path
     if not path.startswith(base_path):
         return None
     return "/" + path[len(base_path):]
@@ -329,7 +341,7 @@ def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Tar
     out.mkdir(parents=True, exist_ok=True)
     for output in sorted(rendered):
         target = out / output
-        staged = staging / output
+        staged = staging_path(staging, output)
         if _clear_way(target, out, previous):
             result.removed += 1
         if target.is_file() and _same_bytes(target, staged):
@@ -363,10 +375,8 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
             outputs[output] = OutputEntry(old.dependencies, old.globs, old.digest, old.links,
                                           stat.st_mtime_ns, stat.st_size)
     state.outputs = outputs
-    root = site.config.root
-    read = {root / d if not Path(d).is_absolute() else Path(d)
-            for entry in outputs.values() for d in entry.dependencies}
-    state.stamps.keep_only(root, read)
+    read = {d for entry in outputs.values() for d in entry.dependencies}
+    state.stamps.keep_only(site.config.root, read)
     patterns = {g for entry in outputs.values() for g in entry.globs}
     state.globs = {g: globs[g] if g in globs else glob_digest(g) for g in patterns}
 

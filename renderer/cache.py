@@ -193,14 +193,14 @@ class Stamps:
                 changed.add(path)
         return changed
 
-    def keep_only(self, root: Path, paths: set[Path]) -> None:
-        """Stamp the files of `paths` not stamped yet; forget files no longer read."""
+    def keep_only(self, root: Path, files: set[str]) -> None:
+        """Stamp the `files` (relative to root) not stamped yet; forget the others."""
         entries = {}
-        for path in paths:
-            relative = _relative(path, root)
+        for relative in files:
             if relative in self.entries:
                 entries[relative] = self.entries[relative]
                 continue
+            path = root / relative
             try:
                 stat = path.stat()
                 entries[relative] = [stat.st_mtime_ns, stat.st_size, file_digest(path)]
@@ -208,10 +208,6 @@ class Stamps:
                 continue
         self.entries = entries
         self.written_at = time.time_ns()
-
-
-def _relative(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 # -- parsed front matter ---------------------------------------------------------------------
