@@ -131,3 +131,51 @@ def site_factory(tmp_path: Path) -> Callable[..., Path]:
 def blog(tmp_path: Path) -> Path:
     """A fresh copy of tests/examples/blog in tmp_path."""
     return copy_example(tmp_path)
+
+
+@contextlib.contextmanager
+def wsgi_server(app: Callable[..., object]) -> Iterator[str]:
+    """Run a WSGI app under waitress on 127.0.0.1 (a free port) in a thread; yield its
+    base URL ("http://127.0.0.1:PORT"); stop it at the end."""
+    import threading
+
+    waitress = pytest.importorskip("waitress")
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2,
+                                    clear_untrusted_proxy_headers=True)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        for channel in list(server._map.values()):  # open connections, the trigger
+            if channel is not server:
+                channel.handle_close()
+        server.close()
+        thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "waitress did not stop"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def http_get(base: str, path: str, *, method: str = "GET",
+             headers: Mapping[str, str] | None = None) -> Response:
+    """One real HTTP request, redirects not followed."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port,
+                                            timeout=30)
+    try:
+        connection.request(method, path, headers={"Connection": "close", **(headers or {})})
+        response = connection.getresponse()
+        body = response.read()
+        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
+    finally:
+        connection.close()
