@@ -147,10 +147,14 @@ def wsgi_server(app: Callable[..., object]) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        for channel in list(server._map.values()):  # open connections, the trigger
-            if channel is not server:
-                channel.handle_close()
-        server.close()
+
+        def stop() -> None:  # runs in the server's own loop: close every socket it polls
+            for channel in list(server._map.values()):
+                if channel is not server and channel is not server.trigger:
+                    channel.handle_close()
+            server.close()  # the listener and the trigger: the loop ends with nothing left
+
+        server.trigger.pull_trigger(stop)
         thread.join(timeout=10)
         server.task_dispatcher.shutdown()
         assert not thread.is_alive(), "waitress did not stop"
