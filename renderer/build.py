@@ -108,9 +108,9 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
         globs = {pattern: glob_digest(pattern) for pattern in state.globs}
         plan = plan_renders(site, targets, state, globs, out)
         rendered = render_outputs(site, targets, plan, staging, jobs, progress)
-        links = {o: rendered[o].links if o in rendered else state.outputs[o].links
-                 for o in targets}
-        warnings = check_links(site, links, targets)
+        broken = find_broken_links(site, targets, rendered, state)
+        warnings = [format_broken(site, output, problem)
+                    for output in sorted(broken) for problem in broken[output]]
         result = BuildResult(out, rendered=len(rendered), warnings=warnings)
         if strict and result.warnings:
             raise LinkError(f"{len(result.warnings)} broken links (--strict):\n  "
@@ -118,7 +118,7 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
         result.static = sum(1 for t in targets.values() if t.static_file is not None)
         result.pages = len(targets) - result.static
         commit(staging, rendered, targets, out, cache / f"manifest-{name}.json", result)
-        remember(state, site, targets, rendered, globs, out)
+        remember(state, config.root, targets, rendered, broken, globs, out)
         state.save(state_path)
         pages.save()
     finally:
@@ -163,9 +163,7 @@ def plan_renders(site: Site, targets: dict[str, Target], state: BuildState,
     """The outputs to render: new ones, those with a changed input (`globs` holds what the
     last build's globs match now), and those whose file in the output folder is not the one
     the last build wrote."""
-    root = site.config.root
-    changed = {p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)
-               for p in state.stamps.check(root)}
+    changed = state.stamps.check(site.config.root)
 
     def glob_changed(pattern: str) -> bool:
         return state.globs.get(pattern) != globs.get(pattern)
@@ -229,9 +227,10 @@ def render_one(site: Site, target: Target, staging: Path) -> Rendering:
     if rendered.media_type.startswith("text/html"):
         found = LINK.findall(rendered.body)
         links = tuple(sorted({link.decode("utf-8", "replace") for link in found}))
-    root = site.config.root
-    dependencies = tuple(sorted(p.relative_to(root).as_posix() if p.is_relative_to(root)
-                                else str(p) for p in rendered.dependencies))
+    prefix = f"{site.config.root}{os.sep}"
+    skip = len(prefix)
+    dependencies = tuple(sorted(name[skip:] if name.startswith(prefix) else name
+                                for name in map(str, rendered.dependencies)))
     return Rendering(target.output, hashlib.blake2b(rendered.body, digest_size=16).hexdigest(),
                      links, dependencies, tuple(sorted(rendered.globs)))
 
@@ -275,16 +274,26 @@ def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
 
 # -- links ----------------------------------------------------------------------------------
 
-def check_links(site: Site, links: dict[str, tuple[str, ...]],
-                targets: dict[str, Target]) -> list[str]:
-    """A warning for every link in the output to a URL the site does not produce."""
+def find_broken_links(site: Site, targets: dict[str, Target], rendered: dict[str, Rendering],
+                      state: BuildState) -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """For every output, its links to URLs the site does not produce.
+
+    While the site produces the same files as last time, a page that was not rendered
+    again links to what it linked to then, so only new renderings are checked.
+    """
+    same_files = state.outputs.keys() == targets.keys()
     base_path = site.config.base_path
-    warnings = []
-    draft_urls: set[str] | None = None
     known: dict[str, bool] = {}  # a site links to the same few URLs from many pages
-    for output in sorted(links):
+    draft_urls: set[str] | None = None
+    broken = {}
+    for output in targets:
+        if output not in rendered and same_files:
+            broken[output] = state.outputs[output].broken
+            continue
+        links = rendered[output].links if output in rendered else state.outputs[output].links
         page_url = base_path + targets[output].url.lstrip("/")
-        for link in links[output]:
+        problems = []
+        for link in links:
             url = resolve_link(page_url, link, base_path)
             if url is None:
                 continue
@@ -294,10 +303,15 @@ def check_links(site: Site, links: dict[str, tuple[str, ...]],
                 continue
             if draft_urls is None:
                 draft_urls = _draft_urls(site, targets)
-            what = "a draft" if url in draft_urls else "a URL the site does not produce"
-            warnings.append(f"{display_path(site.config.output / output)}: link to {link} "
-                            f"({url}), {what}")
-    return warnings
+            problems.append((link, url, "draft" if url in draft_urls else "missing"))
+        broken[output] = tuple(problems)
+    return broken
+
+
+def format_broken(site: Site, output: str, problem: tuple[str, str, str]) -> str:
+    link, url, kind = problem
+    what = "a draft" if kind == "draft" else "a URL the site does not produce"
+    return f"{display_path(site.config.output / output)}: link to {link} ({url}), {what}"
 
 
 def resolve_link(page_url: str, link: str, base_path: str) -> str | None:
@@ -360,23 +374,22 @@ def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Tar
     write_manifest(manifest, produced)
 
 
-def remember(state: BuildState, site: Site, targets: dict[str, Target],
-             rendered: dict[str, Rendering], globs: dict[str, str], out: Path) -> None:
+def remember(state: BuildState, root: Path, targets: dict[str, Target],
+             rendered: dict[str, Rendering], broken: dict[str, tuple[tuple[str, str, str], ...]],
+             globs: dict[str, str], out: Path) -> None:
     """Record what each output read, for the next build."""
     outputs = {}
     for output in targets:
-        stat = (out / output).stat()
         if output in rendered:
             r = rendered[output]
+            stat = (out / output).stat()
             outputs[output] = OutputEntry(frozenset(r.dependencies), r.globs, r.digest, r.links,
-                                          stat.st_mtime_ns, stat.st_size)
+                                          broken[output], stat.st_mtime_ns, stat.st_size)
         else:
-            old = state.outputs[output]
-            outputs[output] = OutputEntry(old.dependencies, old.globs, old.digest, old.links,
-                                          stat.st_mtime_ns, stat.st_size)
+            outputs[output] = state.outputs[output]
     state.outputs = outputs
     read = {d for entry in outputs.values() for d in entry.dependencies}
-    state.stamps.keep_only(site.config.root, read)
+    state.stamps.keep_only(root, read)
     patterns = {g for entry in outputs.values() for g in entry.globs}
     state.globs = {g: globs[g] if g in globs else glob_digest(g) for g in patterns}
 

@@ -9,10 +9,11 @@ are too recent to tell (the "racy" case git knows well).
 
 from __future__ import annotations
 
-import datetime
 import hashlib
+import io
 import json
 import os
+import pickle
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, MutableMapping
@@ -35,46 +36,11 @@ def text_digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-# -- JSON with dates --------------------------------------------------------------------
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime.datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, datetime.date):
-        return {"$date": value.isoformat()}
-    raise TypeError(f"not cacheable: {type(value).__name__}")
-
-
-def _decode(value: dict[str, Any]) -> Any:
-    if len(value) == 1:
-        if "$date" in value:
-            return datetime.date.fromisoformat(value["$date"])
-        if "$datetime" in value:
-            return datetime.datetime.fromisoformat(value["$datetime"])
-    return value
-
-
 def dump_json(path: Path, value: Any) -> None:
     """Write JSON atomically (a reader never sees half a file)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(value, default=_encode, separators=(",", ":")))
+    temporary.write_text(json.dumps(value, indent=0))
     os.replace(temporary, path)
-
-
-def load_json(path: Path, kind: str, warn: Warn) -> dict[str, Any] | None:
-    """A cache file written by this renderer version, or None (with a warning if foreign)."""
-    if not path.exists():
-        return None
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
-    except (OSError, ValueError) as error:
-        warn(f"{path}: discarding a corrupt {kind} cache ({error})")
-        return None
-    if not isinstance(value, dict) or value.get("format") != FORMAT \
-            or value.get("renderer") != __version__:
-        warn(f"{path}: discarding a {kind} cache written by another renderer version")
-        return None
-    return value
 
 
 # -- Markdown HTML by content hash ----------------------------------------------------------
@@ -105,6 +71,7 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
             try:
                 connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=OFF")  # a cache: lost is fine, slow is not
                 connection.execute("CREATE TABLE IF NOT EXISTS html "
                                    "(key TEXT PRIMARY KEY, html TEXT, toc TEXT)")
                 connection.execute("SELECT count(*) FROM html LIMIT 1").fetchone()
@@ -173,24 +140,25 @@ class Stamps:
     entries: dict[str, list[Any]] = field(default_factory=dict)  # relpath -> [mtime, size, hash]
     written_at: int = 0
 
-    def check(self, root: Path) -> set[Path]:
-        """The files that differ from their stamp (missing ones included); re-stamps them."""
+    def check(self, root: Path) -> set[str]:
+        """The files (relative to root) that differ from their stamp (missing ones
+        included); re-stamps them."""
         changed = set()
         for relative, (mtime, size, digest) in list(self.entries.items()):
-            path = root / relative
+            path = os.path.join(root, relative)
             try:
-                stat = path.stat()
+                stat = os.stat(path)
             except OSError:
-                changed.add(path)
+                changed.add(relative)
                 del self.entries[relative]
                 continue
             racy = mtime >= self.written_at - RACY_NS
             if stat.st_mtime_ns == mtime and stat.st_size == size and not racy:
                 continue
-            current = file_digest(path)
+            current = file_digest(Path(path))
             self.entries[relative] = [stat.st_mtime_ns, stat.st_size, current]
             if current != digest:
-                changed.add(path)
+                changed.add(relative)
         return changed
 
     def keep_only(self, root: Path, files: set[str]) -> None:
@@ -212,61 +180,103 @@ class Stamps:
 
 # -- parsed front matter ---------------------------------------------------------------------
 
-_PLAIN = (str, int, float, bool, type(None), datetime.date)
+class _DatesOnly(pickle.Unpickler):
+    """Unpickles plain data and dates, nothing else: a cache file is never trusted with
+    more (pickle would otherwise import and call whatever the file names)."""
+
+    ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"),
+               ("datetime", "timedelta"), ("datetime", "timezone")}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache file")
 
 
-def _cacheable(value: Any) -> bool:
-    """True when JSON (with dates) gives `value` back unchanged."""
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _cacheable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_cacheable(item) for item in value)
-    return isinstance(value, _PLAIN)
+def safe_loads(data: bytes) -> Any:
+    return _DatesOnly(io.BytesIO(data)).load()
 
 
 class PageCache:
-    """Front matter and body digest of Markdown files, by path, size and mtime."""
+    """Front matter and body digest of Markdown files, by path, size and mtime.
+
+    Each entry's fields stay pickled until asked for, so that a source which changes a
+    page's fields in place cannot change the cache, and unused entries cost nothing.
+    """
 
     def __init__(self, path: Path, warn: Warn, *, clean: bool) -> None:
         self.path = path
-        loaded = None if clean else load_json(path, "front matter", warn)
-        self.entries: dict[str, list[Any]] = loaded["pages"] if loaded else {}
-        self.written_at: int = loaded["written_at"] if loaded else 0
+        self.entries: dict[str, tuple[int, int, bytes, str]] = {}
+        self.written_at = 0
         self.dirty = clean
+        if not clean and path.exists():
+            self._load(warn)
+
+    def _load(self, warn: Warn) -> None:
+        try:
+            value = safe_loads(self.path.read_bytes())
+            if not isinstance(value, dict) or value.get("format") != FORMAT \
+                    or value.get("renderer") != __version__:
+                warn(f"{self.path}: discarding a front matter cache of another renderer version")
+                return
+            self.entries = value["pages"]
+            self.written_at = value["written_at"]
+        except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError,
+                AttributeError, IndexError) as error:
+            warn(f"{self.path}: discarding a corrupt front matter cache ({error})")
 
     def get(self, relative: str, stat: os.stat_result) -> tuple[dict[str, Any], str] | None:
         entry = self.entries.get(relative)
         if entry is None:
             return None
-        mtime, size, fields, digest = entry
-        if mtime != stat.st_mtime_ns or size != stat.st_size or mtime >= self.written_at - RACY_NS:
-            return None
-        return json.loads(fields, object_hook=_decode), digest
+        try:
+            mtime, size, fields, digest = entry
+            if mtime != stat.st_mtime_ns or size != stat.st_size \
+                    or mtime >= self.written_at - RACY_NS:
+                return None
+            value = safe_loads(fields)
+        except (pickle.UnpicklingError, EOFError, TypeError, ValueError) as error:
+            del self.entries[relative]
+            self.dirty = True
+            raise CacheMiss(str(error)) from None
+        return (value, digest) if isinstance(value, dict) and isinstance(digest, str) else None
 
     def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
             digest: str) -> None:
-        if _cacheable(fields):  # kept as text: a source that changes a page cannot change it
-            text = json.dumps(fields, default=_encode, separators=(",", ":"))
-            self.entries[relative] = [stat.st_mtime_ns, stat.st_size, text, digest]
-            self.dirty = True
+        try:
+            data = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+            safe_loads(data)  # only plain data and dates may go in
+        except (pickle.PicklingError, pickle.UnpicklingError, TypeError, AttributeError):
+            return
+        self.entries[relative] = (stat.st_mtime_ns, stat.st_size, data, digest)
+        self.dirty = True
 
     def save(self) -> None:
         if self.dirty:
-            dump_json(self.path, {"format": FORMAT, "renderer": __version__,
-                                  "written_at": time.time_ns(), "pages": self.entries})
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(pickle.dumps({
+                "format": FORMAT, "renderer": __version__, "written_at": time.time_ns(),
+                "pages": self.entries}, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(temporary, self.path)
             self.dirty = False
+
+
+class CacheMiss(Exception):
+    """A cache entry that could not be read: treated as absent."""
 
 
 # -- what the last build did ---------------------------------------------------------------
 
 @dataclass
 class OutputEntry:
-    """One output file of the last build: what went into it, its digest and links."""
+    """One output file of the last build: what went into it, its digest, its links and
+    which of them were broken (as (link, URL, "draft" or "missing"))."""
 
     dependencies: frozenset[str]
     globs: tuple[str, ...]
     digest: str
     links: tuple[str, ...]
+    broken: tuple[tuple[str, str, str], ...]
     mtime: int
     size: int
 
@@ -284,32 +294,41 @@ class BuildState:
 
     @classmethod
     def load(cls, path: Path, config_key: str, warn: Warn) -> BuildState:
-        value = load_json(path, "build", warn)
-        if value is None or value.get("config") != config_key:
-            return cls(config_key)  # site.toml, drafts or output changed: render everything
+        if not path.exists():
+            return cls(config_key)
         try:
+            value = safe_loads(path.read_bytes())
+            if not isinstance(value, dict) or value.get("format") != FORMAT \
+                    or value.get("renderer") != __version__:
+                warn(f"{path}: discarding a build cache of another renderer version")
+                return cls(config_key)
+            if value["config"] != config_key:
+                return cls(config_key)  # site.toml, drafts or output changed: render all
             depsets = [frozenset(d) for d in value["depsets"]]
-            outputs = {name: OutputEntry(depsets[e[0]], tuple(e[1]), e[2], tuple(e[3]), e[4], e[5])
+            outputs = {name: OutputEntry(depsets[e[0]], *e[1:])
                        for name, e in value["outputs"].items()}
-            stamps = Stamps(dict(value["stamps"]), int(value["written_at"]))
-            return cls(config_key, stamps, dict(value["globs"]), outputs, dict(value["urls"]))
-        except (KeyError, IndexError, TypeError, ValueError) as error:
+            stamps = Stamps(value["stamps"], value["written_at"])
+            return cls(config_key, stamps, value["globs"], outputs, value["urls"])
+        except (OSError, pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError,
+                ValueError, AttributeError) as error:
             warn(f"{path}: discarding a corrupt build cache ({error!r})")
             return cls(config_key)
 
     def save(self, path: Path) -> None:
         depsets: dict[frozenset[str], int] = {}
         outputs = {}
-        for name, entry in sorted(self.outputs.items()):
+        for name, entry in self.outputs.items():
             index = depsets.setdefault(entry.dependencies, len(depsets))
-            outputs[name] = [index, list(entry.globs), entry.digest, list(entry.links),
-                             entry.mtime, entry.size]
-        dump_json(path, {
+            outputs[name] = (index, entry.globs, entry.digest, entry.links, entry.broken,
+                             entry.mtime, entry.size)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(pickle.dumps({
             "format": FORMAT, "renderer": __version__, "config": self.config_key,
             "written_at": self.stamps.written_at, "stamps": self.stamps.entries,
-            "globs": self.globs, "depsets": [sorted(d) for d in depsets], "outputs": outputs,
+            "globs": self.globs, "depsets": [tuple(d) for d in depsets], "outputs": outputs,
             "urls": self.urls,
-        })
+        }, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(temporary, path)
 
 
 def glob_digest(pattern: str) -> str:

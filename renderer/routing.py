@@ -7,7 +7,6 @@ it refuses every URL that would leave the output folder.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -159,8 +158,8 @@ class _Compiled:
 
 def _memo_key(variables: Mapping[str, Any]) -> str:
     """Variables as text that tells apart values a converter could treat differently."""
-    return json.dumps([[name, type(value).__name__, str(value)]
-                       for name, value in sorted(variables.items())], ensure_ascii=False)
+    return repr([(name, type(value).__name__, str(value))
+                 for name, value in sorted(variables.items())])
 
 
 def output_path(url: str) -> str:
@@ -168,10 +167,10 @@ def output_path(url: str) -> str:
 
     Raises RouteError for any URL that would name a place outside the output folder.
     """
-    path = urlsplit(url).path
+    path = urlsplit(url).path if "?" in url or "#" in url else url
     if not path.startswith("/"):
         raise RouteError(f"URL {url!r} does not start with /")
-    segments = [unquote(segment) for segment in path[1:].split("/")]
+    segments = [unquote(s) if "%" in s else s for s in path[1:].split("/")]
     if segments[-1] == "":
         segments[-1] = "index.html"
     elif not PurePosixPath(segments[-1]).suffix:

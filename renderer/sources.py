@@ -9,9 +9,11 @@ an incremental build knows what to render again.
 from __future__ import annotations
 
 import fnmatch
+import glob
 import hashlib
 import importlib.util
 import inspect
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .cache import PageCache
+from .cache import CacheMiss, PageCache
 from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, PythonReference, SiteConfig, SourceSpec
 from .content import MarkdownConverter, Page, load_data_file, load_page
 from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
@@ -120,20 +122,21 @@ class Sources:
     def _collection(self, spec: SourceSpec, record: Record) -> list[Any]:
         root = self.config.root
         record.globs.add(str(root / spec.target))
-        paths = sorted(p for p in root.glob(spec.target)
-                       if p.is_file() and p.suffix in MARKDOWN_SUFFIXES + DATA_SUFFIXES
-                       and not p.name.startswith("."))
-        items = [self._file(path, record) for path in paths]
+        suffixes = MARKDOWN_SUFFIXES + DATA_SUFFIXES
+        names = sorted(name for name in glob.glob(spec.target, root_dir=root, recursive=True)
+                       if name.endswith(suffixes) and not os.path.basename(name).startswith("."))
+        items = [self._file(root / name, record, name) for name in names
+                 if os.path.isfile(os.path.join(root, name))]
         if not self.drafts:
             items = [item for item in items if not (isinstance(item, Page) and item.is_draft)]
         return sort_items(items, spec, self.config.file) if spec.sort else items
 
-    def _file(self, path: Path, record: Record) -> Any:
+    def _file(self, path: Path, record: Record, relative: str | None = None) -> Any:
         """One Markdown page or data file, cached by path until it changes."""
         record.files.add(path)
         if path not in self._files:
             if path.suffix in MARKDOWN_SUFFIXES:
-                self._files[path] = self._page(path)
+                self._files[path] = self._page(path, relative)
             else:
                 value = load_data_file(path)
                 if isinstance(value, dict):
@@ -143,14 +146,18 @@ class Sources:
                 self._files[path] = value
         return self._files[path]
 
-    def _page(self, path: Path) -> Page:
+    def _page(self, path: Path, relative: str | None) -> Page:
         """A Markdown page, from the front matter cache when the file is unchanged."""
         if self.page_cache is None:
             return load_page(path, self.config.root, self.converter)
-        relative = path.relative_to(self.config.root).as_posix() \
-            if path.is_relative_to(self.config.root) else str(path)
-        stat = path.stat()
-        hit = self.page_cache.get(relative, stat)
+        if relative is None:
+            relative = path.relative_to(self.config.root).as_posix() \
+                if path.is_relative_to(self.config.root) else str(path)
+        stat = os.stat(path)
+        try:
+            hit = self.page_cache.get(relative, stat)
+        except CacheMiss:
+            hit = None
         if hit is not None:
             fields, digest = hit
             return Page(fields, path, self.converter, digest=digest)
