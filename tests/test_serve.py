@@ -16,128 +16,21 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_example, make_site, run_renderer
-from serving import MARKER, Reply, Server, running, strip_reload_script, write
+from serving import (
+    MARKER,
+    NOT_FOUND_ROUTE,
+    SITE,
+    Reply,
+    Server,
+    running,
+    strip_reload_script,
+    write,
+)
 from werkzeug.test import Client
 
 from renderer import create_app
 from renderer.devpages.reload import ReloadMiddleware, inject, reload_script, wants_script
 from renderer.serve import is_loopback
-
-SITE = {
-    "site.toml": """
-        [site]
-        title = "Test site"
-
-        [sources]
-        posts = "content/posts/*.md"
-        about = "content/about.md"
-        nav = "content/nav.toml"
-        stats = "content/stats.json"
-        team = "content/team.py:members"
-
-        [[routes]]
-        url = "/"
-        template = "index.html"
-
-        [[routes]]
-        url = "/posts/<slug>/"
-        template = "post.html"
-        each = "posts"
-
-        [[routes]]
-        url = "/about/"
-        template = "page.html"
-        page = "about"
-
-        [[routes]]
-        url = "/feed.xml"
-        template = "feed.xml"
-
-        [[routes]]
-        url = "/stats.json"
-        template = "stats.json"
-
-        [[routes]]
-        url = "/bare/"
-        template = "bare.html"
-        """,
-    "templates/base.html": """
-        <!doctype html>
-        <html><HEAD><title>{% block title %}{{ site.title }}{% endblock %}</title>
-        <link rel="stylesheet" href="{{ url_for('static', filename='css/site.css') }}">
-        </HEAD >
-        <body><nav>{{ data.nav.title }}</nav>
-        {% block main %}{% endblock %}
-        </body></html>
-        """,
-    "templates/index.html": """
-        {% extends "base.html" %}
-        {% block main %}
-        <ul>{% for post in data.posts %}
-        <li><a href="{{ url_for('post', slug=post.slug) }}">{{ post.title }}</a></li>
-        {% endfor %}</ul>
-        <p>Team: {% for member in data.team %}{{ member }} {% endfor %}</p>
-        <p>Visitors: {{ data.stats.visitors }}</p>
-        {% endblock %}
-        """,
-    "templates/post.html": """
-        {% extends "base.html" %}
-        {% block main %}
-        <h1>{{ page.title }}</h1>
-        {{ page.content }}
-        {% endblock %}
-        """,
-    "templates/page.html": """
-        {% extends "base.html" %}
-        {% block main %}<article>{{ page.content }}</article>{% endblock %}
-        """,
-    "templates/feed.xml": """
-        <?xml version="1.0" encoding="utf-8"?>
-        <feed><head></head><title>{{ site.title }}</title></feed>
-        """,
-    "templates/stats.json": """
-        {"posts": {{ data.posts|length }}, "note": "</head>"}
-        """,
-    "templates/bare.html": """
-        <p>A bare page</p>
-        """,
-    "templates/404.html": """
-        {% extends "base.html" %}
-        {% block main %}<h1>Nothing here</h1>{% endblock %}
-        """,
-    "content/posts/hello.md": """
-        ---
-        title: Hello
-        ---
-        Hello, *world*.
-        """,
-    "content/about.md": """
-        ---
-        title: About
-        ---
-        About this site.
-        """,
-    "content/nav.toml": """
-        title = "Home"
-        """,
-    "content/stats.json": """
-        {"visitors": 12}
-        """,
-    "content/team.py": """
-        def members(data):
-            return ["Ada", "Grace"]
-        """,
-    "static/css/site.css": """
-        body { color: #222; } /* </head> */
-        """,
-}
-
-NOT_FOUND_ROUTE = """
-[[routes]]
-url = "/404.html"
-template = "404.html"
-name = "not_found"
-"""
 
 
 @pytest.fixture
