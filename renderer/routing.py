@@ -19,6 +19,7 @@ from .errors import ConfigError, RouteError, SiteError, did_you_mean, display_pa
 STATIC = "static"
 FORBIDDEN_SEGMENTS = ("", ".", "..")
 FORBIDDEN_CHARACTERS = ("/", "\\", "\0", ":")
+NAME_MAX = 255  # bytes in one file name, on every common file system
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,14 @@ def output_path(url: str) -> str:
         if segment in FORBIDDEN_SEGMENTS or any(c in segment for c in FORBIDDEN_CHARACTERS):
             raise RouteError(f"URL {url!r} would write outside the output folder or to an "
                              f"unsafe name (segment {segment!r}); renderer refuses it")
+        try:
+            size = len(segment.encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate: no file system takes it
+            raise RouteError(f"URL {url!r} holds a character that no file name can hold "
+                             f"(segment {segment!r}); renderer refuses it") from None
+        if size > NAME_MAX:
+            raise RouteError(f"URL {url!r} has a segment of {size} bytes, longer than a file "
+                             f"name may be ({NAME_MAX}); renderer refuses it")
     return "/".join(segments)
 
 
