@@ -12,6 +12,7 @@ import html
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,24 @@ from renderer import create_app
 from renderer.devpages.reload import ReloadMiddleware, inject, reload_script, wants_script
 from renderer.serve import is_loopback
 
+SECRET = "TOP-SECRET-" + "x" * 8
+
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     return make_site(tmp_path, SITE)
+
+
+@pytest.fixture(scope="module")
+def quiet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the tests that only read: a site with a 404 page, and a secret file
+    beside the site folder that must never be served."""
+    root = tmp_path_factory.mktemp("quiet")
+    site = make_site(root, SITE)
+    write(site / "site.toml", (site / "site.toml").read_text() + NOT_FOUND_ROUTE)
+    write(root / "secret.txt", SECRET)
+    with running(site) as server:
+        yield server
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -56,47 +71,46 @@ def error_lines(server: Server, needle: str) -> list[str]:
 # -- the reload script -----------------------------------------------------------------------
 
 
-def test_reload_script_goes_into_html_only_once(site: Path) -> None:
-    write(site / "site.toml", (site / "site.toml").read_text() + NOT_FOUND_ROUTE)
-    with running(site) as server:
-        page = server.get("/")
-        assert page.status == 200 and page.header("Content-Type").startswith("text/html")
-        assert page.body.count(MARKER) == 1
-        assert re.search(rb"</script></HEAD >", page.body), "not right before </head>"
-        assert int(page.header("Content-Length")) == len(page.body)
-        assert page.header("Cache-Control") == "no-store"
+def test_reload_script_goes_into_html_only_once(quiet_server: Server) -> None:
+    server = quiet_server
+    page = server.get("/")
+    assert page.status == 200 and page.header("Content-Type").startswith("text/html")
+    assert page.body.count(MARKER) == 1
+    assert re.search(rb"</script></HEAD >", page.body), "not right before </head>"
+    assert int(page.header("Content-Length")) == len(page.body)
+    assert page.header("Cache-Control") == "no-store"
 
-        bare = server.get("/bare/")
-        assert bare.body.count(MARKER) == 1 and bare.body.rstrip().endswith(b"</script>")
-        assert int(bare.header("Content-Length")) == len(bare.body)
+    bare = server.get("/bare/")
+    assert bare.body.count(MARKER) == 1 and bare.body.rstrip().endswith(b"</script>")
+    assert int(bare.header("Content-Length")) == len(bare.body)
 
-        missing = server.get("/no/such/page/")
-        assert missing.status == 404 and b"Nothing here" in missing.body
-        assert missing.body.count(MARKER) == 1  # a 404 page heals too
+    missing = server.get("/no/such/page/")
+    assert missing.status == 404 and b"Nothing here" in missing.body
+    assert missing.body.count(MARKER) == 1  # a 404 page heals too
 
-        for path in ("/feed.xml", "/stats.json", "/css/site.css"):
-            reply = server.get(path)
-            assert reply.status == 200, path
-            assert MARKER not in reply.body and b"livereload" not in reply.body, path
-            assert b"</head>" in reply.body, path  # there was a place; still untouched
+    for path in ("/feed.xml", "/stats.json", "/css/site.css"):
+        reply = server.get(path)
+        assert reply.status == 200, path
+        assert MARKER not in reply.body and b"livereload" not in reply.body, path
+        assert b"</head>" in reply.body, path  # there was a place; still untouched
 
-        head = server.get("/", method="HEAD")
-        assert head.status == 200 and head.body == b""
+    head = server.get("/", method="HEAD")
+    assert head.status == 200 and head.body == b""
 
-        css = server.get("/css/site.css")
-        etag = css.header("ETag")
-        assert etag and css.header("Cache-Control") == "no-cache"
-        again = server.get("/css/site.css", headers={"If-None-Match": etag})
-        assert again.status == 304 and again.body == b""
+    css = server.get("/css/site.css")
+    etag = css.header("ETag")
+    assert etag and css.header("Cache-Control") == "no-cache"
+    again = server.get("/css/site.css", headers={"If-None-Match": etag})
+    assert again.status == 304 and again.body == b""
 
-        redirect = server.get("/about")
-        assert redirect.status == 301 and redirect.header("Location").endswith("/about/")
-        assert MARKER not in redirect.body
+    redirect = server.get("/about")
+    assert redirect.status == 301 and redirect.header("Location").endswith("/about/")
+    assert MARKER not in redirect.body
 
-        script = server.get("/_renderer/livereload.js")
-        assert script.status == 200 and b"/_renderer/livereload" in script.body
-        lines = [line for line in server.log().splitlines() if line.startswith("GET /")]
-        assert any(re.fullmatch(r"GET / 200 \d+ ms", line) for line in lines)
+    script = server.get("/_renderer/livereload.js")
+    assert script.status == 200 and b"/_renderer/livereload" in script.body
+    lines = [line for line in server.log().splitlines() if line.startswith("GET /")]
+    assert any(re.fullmatch(r"GET / 200 \d+ ms", line) for line in lines)
 
 
 def test_inject_is_case_insensitive_once_or_appended() -> None:
@@ -325,15 +339,15 @@ def test_a_page_rendered_before_a_change_is_reloaded_when_it_connects(site: Path
 # -- security ----------------------------------------------------------------------------------
 
 
-def test_binds_loopback_and_checks_the_host(site: Path) -> None:
-    with running(site) as server:
-        assert server.base.startswith("http://127.0.0.1:")
-        listening = listening_addresses(server.port)
-        if listening is not None:
-            assert listening == {"127.0.0.1"}, listening
-        assert server.raw("/", {"Host": f"localhost:{server.port}"}).status == 200
-        rebound = server.raw("/", {"Host": f"attacker.example:{server.port}"})
-        assert rebound.status == 400 and b"Test site" not in rebound.body
+def test_binds_loopback_and_checks_the_host(quiet_server: Server) -> None:
+    server = quiet_server
+    assert server.base.startswith("http://127.0.0.1:")
+    listening = listening_addresses(server.port)
+    if listening is not None:
+        assert listening == {"127.0.0.1"}, listening
+    assert server.raw("/", {"Host": f"localhost:{server.port}"}).status == 200
+    rebound = server.raw("/", {"Host": f"attacker.example:{server.port}"})
+    assert rebound.status == 400 and b"Test site" not in rebound.body
 
 
 def listening_addresses(port: int) -> set[str] | None:
@@ -372,17 +386,15 @@ TRAVERSALS = [
 ]
 
 
-def test_no_file_outside_the_static_folder_and_routes_is_served(site: Path) -> None:
-    secret = "TOP-SECRET-" + "x" * 8
-    write(site.parent / "secret.txt", secret)
-    with running(site) as server:
-        for path in TRAVERSALS:
-            reply = server.raw(path)
-            assert reply.status in (400, 404), (path, reply.status)
-            assert secret.encode() not in reply.body, path
-            assert b"[sources]" not in reply.body and b"def members" not in reply.body, path
-        assert server.get("/css/site.css").status == 200
-        server.check_alive()
+def test_no_file_outside_the_static_folder_and_routes_is_served(quiet_server: Server) -> None:
+    server = quiet_server
+    for path in TRAVERSALS:
+        reply = server.raw(path)
+        assert reply.status in (400, 404), (path, reply.status)
+        assert SECRET.encode() not in reply.body, path
+        assert b"[sources]" not in reply.body and b"def members" not in reply.body, path
+    assert server.get("/css/site.css").status == 200
+    server.check_alive()
 
 
 # -- parity with build -------------------------------------------------------------------------
