@@ -80,6 +80,7 @@ class Rendering:
     links: tuple[str, ...]
     dependencies: tuple[str, ...]
     globs: tuple[str, ...]
+    staged: bool  # False: the output folder already holds these bytes
 
 
 def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = False,
@@ -220,9 +221,12 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
 
 
 def render_one(site: Site, target: Target, staging: Path) -> Rendering:
-    """Render one target into the staging folder."""
+    """Render one target into the staging folder, unless the output folder already
+    holds these very bytes (most files of most rebuilds)."""
     rendered = site.render_target(target)
-    staging_path(staging, target.output).write_bytes(rendered.body)
+    staged = not _holds(site.config.output / target.output, rendered.body)
+    if staged:
+        staging_path(staging, target.output).write_bytes(rendered.body)
     links: tuple[str, ...] = ()
     if rendered.media_type.startswith("text/html"):
         found = LINK.findall(rendered.body)
@@ -232,7 +236,16 @@ def render_one(site: Site, target: Target, staging: Path) -> Rendering:
     dependencies = tuple(sorted(name[skip:] if name.startswith(prefix) else name
                                 for name in map(str, rendered.dependencies)))
     return Rendering(target.output, hashlib.blake2b(rendered.body, digest_size=16).hexdigest(),
-                     links, dependencies, tuple(sorted(rendered.globs)))
+                     links, dependencies, tuple(sorted(rendered.globs)), staged)
+
+
+def _holds(path: Path, body: bytes) -> bool:
+    try:
+        if path.stat().st_size != len(body):
+            return False
+        return path.read_bytes() == body
+    except OSError:
+        return False
 
 
 def staging_path(staging: Path, output: str) -> Path:
@@ -355,12 +368,12 @@ def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Tar
     out.mkdir(parents=True, exist_ok=True)
     for output in sorted(rendered):
         target = out / output
-        staged = staging_path(staging, output)
-        if _clear_way(target, out, previous):
-            result.removed += 1
-        if target.is_file() and _same_bytes(target, staged):
+        if not rendered[output].staged:
             result.unchanged += 1
             continue
+        if _clear_way(target, out, previous):
+            result.removed += 1
+        staged = staging_path(staging, output)
         target.parent.mkdir(parents=True, exist_ok=True)
         _replace(staged, target)
         result.written += 1
@@ -396,7 +409,7 @@ def remember(state: BuildState, root: Path, targets: dict[str, Target],
 
 def check_in_the_way(rendered: dict[str, Rendering], out: Path, previous: set[str]) -> None:
     """Refuse, before writing anything, to replace a file or folder renderer did not write."""
-    for output in rendered:
+    for output in (o for o, r in rendered.items() if r.staged):
         target = out / output
         if target.is_dir() and not target.is_symlink():
             raise SiteError(f"{display_path(target)} is a folder where the site writes a file; "
@@ -422,12 +435,6 @@ def _clear_way(target: Path, out: Path, previous: set[str]) -> bool:
             path.unlink()
             return True
     return False
-
-
-def _same_bytes(a: Path, b: Path) -> bool:
-    if a.stat().st_size != b.stat().st_size:
-        return False
-    return a.read_bytes() == b.read_bytes()
 
 
 def _replace(source: Path, target: Path) -> None:

@@ -58,6 +58,7 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._pending: dict[str, tuple[str, str]] = {}
+        self._write_only = False
 
     def _db(self) -> sqlite3.Connection:
         if self._connection is None or self._pid != os.getpid():
@@ -87,6 +88,8 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
     def __getitem__(self, key: str) -> tuple[str, str]:
         if key in self._pending:
             return self._pending[key]
+        if self._write_only:
+            raise KeyError(key)
         row = self._db().execute("SELECT html, toc FROM html WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(key)
@@ -117,8 +120,10 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
         self._pending = {}
 
     def clear(self) -> None:
+        """Empty the cache, and read nothing from it for the rest of this build."""
         self._pending = {}
         self._db().execute("DELETE FROM html")
+        self._write_only = True
 
     def close(self) -> None:
         self.flush()
