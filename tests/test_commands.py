@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,8 @@ def test_help_lists_the_commands() -> None:
 
 def test_console_script() -> None:
     """The `renderer` entry point, where the install put it on PATH."""
-    script = shutil.which("renderer")
+    beside = Path(sys.executable).with_name("renderer")  # a venv's bin/, even if not on PATH
+    script = str(beside) if beside.is_file() else shutil.which("renderer")
     if script is None:
         pytest.skip("the renderer console script is not on PATH")
     completed = subprocess.run([script, "--version"], capture_output=True, text=True,
