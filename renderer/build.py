@@ -13,7 +13,6 @@ bytes. `--jobs N` renders in N forked worker processes that inherit the loaded s
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import re
 import shutil
@@ -195,6 +194,8 @@ def plan_renders(site: Site, targets: dict[str, Target], state: BuildState,
 
 def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Path,
                    jobs: int, progress: Progress | None) -> dict[str, Rendering]:
+    import multiprocessing  # only a build with enough to render pays for importing it
+
     results: dict[str, Rendering] = {}
     total = len(plan)
     parallel = jobs > 1 and total >= PARALLEL_MINIMUM \

@@ -14,14 +14,16 @@ import io
 import json
 import os
 import pickle
-import sqlite3
 import time
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+
+if TYPE_CHECKING:
+    import sqlite3
 
 FORMAT = 1
 RACY_NS = 2_000_000_000  # a file changed this close to the last build is hashed, not trusted
@@ -68,6 +70,8 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
         return self._connection
 
     def _open(self) -> sqlite3.Connection:
+        import sqlite3
+
         for attempt in (1, 2):
             try:
                 connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)

@@ -81,9 +81,15 @@ class RouteSpec:
 
 @dataclass(frozen=True)
 class MarkdownSettings:
+    """`[markdown]`. The extensions are loaded, and so checked, with the first page
+    converted: importing Python-Markdown and its extensions costs a rebuild that converts
+    nothing more than the rest of its start-up."""
+
     extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
     extension_configs: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: DEFAULT_EXTENSION_CONFIGS)
+    file: Path | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -276,22 +282,12 @@ class _Checker:
                 raise self.fail(f'settings for "{name}", which is not in extensions',
                                 "markdown", "extension_configs", name)
             merged[name].update(settings)
-        self.check_extensions(extensions, merged)
         return MarkdownSettings(
             tuple(extensions),
             MappingProxyType({k: MappingProxyType(v) for k, v in merged.items() if v}),
+            self.file,
+            self.lines.get(("markdown", "extensions")) or self.lines.get(("markdown",)),
         )
-
-    def check_extensions(self, extensions: list[str], configs: dict[str, Any]) -> None:
-        import markdown  # here, not at the top: only a site with Markdown pays for it
-
-        for name in extensions:
-            try:
-                markdown.Markdown(extensions=[name],
-                                  extension_configs={name: configs.get(name, {})})
-            except (ImportError, AttributeError, TypeError, KeyError, ValueError) as error:
-                raise self.fail(f'Markdown extension "{name}" cannot be loaded: {error}',
-                                "markdown", "extensions") from None
 
     def sources(self) -> dict[str, SourceSpec]:
         table = self.table("sources")

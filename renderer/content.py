@@ -14,17 +14,11 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markupsafe import Markup
 
 from .cache import text_digest
 from .config import MarkdownSettings, toml_error_line
-from .errors import ContentError
-
-try:  # libyaml is ten times faster where it is installed
-    from yaml import CSafeLoader as YamlLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as YamlLoader  # type: ignore[assignment]
+from .errors import ConfigError, ContentError
 
 ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$")
@@ -61,17 +55,32 @@ class MarkdownConverter:
         except KeyError:
             pass
         if self._markdown is None:
-            import markdown
-
-            self._markdown = markdown.Markdown(
-                extensions=list(self.settings.extensions),
-                extension_configs={k: dict(v) for k, v in self.settings.extension_configs.items()},
-            )
+            self._markdown = self._load_markdown()
         self._markdown.reset()
         html = self._markdown.convert(load())
         result = (html, getattr(self._markdown, "toc", ""))
         self.cache[key] = result
         return result
+
+
+    def _load_markdown(self) -> Any:
+        """Python-Markdown with the site's extensions; a bad one is a site.toml error."""
+        import markdown
+
+        settings = self.settings
+        for name in settings.extensions:
+            try:
+                markdown.Markdown(extensions=[name],
+                                  extension_configs={name: dict(settings.extension_configs.get(
+                                      name, {}))})
+            except (ImportError, AttributeError, TypeError, KeyError, ValueError) as error:
+                raise ConfigError(f'markdown.extensions: Markdown extension "{name}" cannot be '
+                                  f"loaded: {error}", file=settings.file,
+                                  line=settings.line) from None
+        return markdown.Markdown(
+            extensions=list(settings.extensions),
+            extension_configs={k: dict(v) for k, v in settings.extension_configs.items()},
+        )
 
 
 class Page(Mapping[str, Any]):
@@ -208,7 +217,6 @@ def parse_data(text: str, kind: str, path: Path, first_line: int = 1) -> Any:
             return tomllib.loads(text)
         if kind == "json":
             return json.loads(text)
-        return yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a safe loader
     except tomllib.TOMLDecodeError as error:
         line = toml_error_line(error)
         message = re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(error))
@@ -217,6 +225,17 @@ def parse_data(text: str, kind: str, path: Path, first_line: int = 1) -> Any:
     except json.JSONDecodeError as error:
         raise ContentError(f"JSON syntax error: {error.msg}", file=path,
                            line=error.lineno + first_line - 1) from None
+    return parse_yaml(text, path, first_line)
+
+
+def parse_yaml(text: str, path: Path, first_line: int) -> Any:
+    """YAML with the safe loader, libyaml's when PyYAML has it (ten times faster).
+    PyYAML is imported here: a rebuild that parses nothing new does not pay for it."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         last = max(len(text.splitlines()) - 1, 0)

@@ -12,7 +12,6 @@ import fnmatch
 import glob
 import hashlib
 import importlib.util
-import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -76,6 +75,8 @@ class Sources:
 
     def call(self, reference: PythonReference, record: Record, **arguments: Any) -> Any:
         """Call a Python source function with what it names among `data`, `site`, `arguments`."""
+        import inspect
+
         function = self._function(reference)
         record.files.add(reference.file)
         offered = {"data": self.data(record), "site": self.config.site, **arguments}
