@@ -8,6 +8,7 @@ an incremental build knows what to render again.
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import glob
 import hashlib
@@ -251,10 +252,20 @@ def sort_items(items: list[Any], spec: SourceSpec, config_file: Path) -> list[An
     def value(item: Any) -> Any:
         return item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
 
+    def sortable(item: Any) -> Any:
+        """Dates, naive and aware date-times compare as aware date-times (naive as UTC):
+        front matter mixes `2024-01-02` and `2024-01-02 10:00` freely."""
+        found = value(item)
+        if isinstance(found, datetime.datetime):
+            return found if found.tzinfo else found.replace(tzinfo=datetime.UTC)
+        if isinstance(found, datetime.date):
+            return datetime.datetime.combine(found, datetime.time(), datetime.UTC)
+        return found
+
     present = [item for item in items if value(item) is not None]
     missing = [item for item in items if value(item) is None]
     try:
-        ordered = sorted(present, key=value, reverse=reverse)
+        ordered = sorted(present, key=sortable, reverse=reverse)
     except TypeError as error:
         raise ContentError(f'cannot sort source "{spec.name}" by "{key}": {error}',
                            file=config_file, line=spec.line) from None
