@@ -3,16 +3,17 @@
     python benchmarks/generate.py DIR --posts N [--seed 1]
 
 writes a complete site folder DIR: site.toml, N Markdown posts of about 600 words each (YAML front
-matter with title, date, 1-3 of 20 tags and a summary; bodies with headings, lists, links, emphasis,
-a table and a fenced Python block), two plain pages, a Python tag index and the templates. The same
-seed gives the same bytes. DIR is replaced if it holds an earlier generated site; any other non-empty
-folder is refused.
+matter with title, date, 1-3 of 20 tags and a summary; bodies with headings, lists, links,
+emphasis, a table and a fenced Python block), two plain pages, a Python tag index and the
+templates. The same seed gives the same bytes. DIR is replaced if it holds an earlier generated
+site; any other non-empty folder is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import shutil
 import sys
@@ -73,7 +74,7 @@ CODE_BLOCKS = [
         self.seen.append(value * {m})
         return len(self.seen) > self.{attr}
 ''',
-    '''import json
+    """import json
 from pathlib import Path
 
 
@@ -81,15 +82,15 @@ def {name}(path: Path) -> dict:
     data = json.loads(path.read_text(encoding="utf-8"))
     data["{attr}"] = data.get("{attr}", {n}) + {m}
     return {{key: value for key, value in data.items() if value}}
-''',
-    '''async def {name}(queue, workers={n}):
+""",
+    """async def {name}(queue, workers={n}):
     results = {{}}
     while not queue.empty():
         key, {attr} = await queue.get()
         results[key] = {attr} ** 2 % {m}
         queue.task_done()
     return results
-''',
+""",
 ]
 
 SITE_TOML = """\
@@ -272,7 +273,9 @@ class _Writer:
 
     def __init__(self, seed: int) -> None:
         self.rng = rng = random.Random(seed)
-        self.sentences = [self._sentence(rng.randint(7, 16), marked=i % 3 == 0) for i in range(4096)]
+        self.sentences = [
+            self._sentence(rng.randint(7, 16), marked=i % 3 == 0) for i in range(4096)
+        ]
         self.items = [" ".join(self._words(rng.randint(5, 10))) for _ in range(1024)]
         self.headings = [self._heading() for _ in range(1024)]
         self.tables = [self._table() for _ in range(256)]
@@ -322,8 +325,8 @@ class _Writer:
 
     def _layout(self) -> tuple[int, ...]:
         """Sentence counts of a body's paragraphs, then list lengths (unordered, ordered)."""
-        r = self.rng.randint
-        return (r(5, 8), r(4, 7), r(3, 6), r(4, 7), r(3, 6), r(4, 7), r(4, 7), r(3, 5), r(3, 5), r(3, 5))
+        spans = ((5, 8), (4, 7), (3, 6), (4, 7), (3, 6), (4, 7), (4, 7), (3, 5), (3, 5), (3, 5))
+        return tuple(self.rng.randint(lo, hi) for lo, hi in spans)
 
     def post(self, start: dt.date) -> str:
         rng = self.rng
@@ -381,8 +384,13 @@ def generate(root: Path, posts: int, seed: int = 1) -> None:
     start = dt.date(2005, 1, 1)
     width = max(5, len(str(posts)))
     post_dir = root / "content" / "posts"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     for i in range(1, posts + 1):
-        (post_dir / f"post-{i:0{width}d}.md").write_text(writer.post(start), encoding="utf-8")
+        fd = os.open(post_dir / f"post-{i:0{width}d}.md", flags, 0o644)
+        try:
+            os.write(fd, writer.post(start).encode("utf-8"))
+        finally:
+            os.close(fd)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,211 @@
+"""The floor: render a benchmark site with a plain loop and no framework.
+
+    python benchmarks/bare_loop.py SITE OUT [--jobs 1|2]
+
+SITE is a folder made by generate.py. This script does by hand, once, the work that
+`renderer build` must do for that site, and nothing more: read site.toml, parse every post's
+YAML front matter (CSafeLoader when PyYAML has libyaml), convert every post's Markdown once with
+the site's extensions, render every post with the site's post.html and write it, then sort the
+posts by date, call the site's own content/tags.py:tag_index, and render the index, every tag page
+and the two plain pages. `url_for` is a dict of format strings. With --jobs 2 the posts are
+spread over a multiprocessing pool of 2 processes; the rest is rendered in the main process.
+
+OUT is removed first (like `renderer build --clean`) if it holds an earlier bare-loop output or
+is empty; any other folder is refused.
+
+What the floor leaves out on purpose, because it is what a framework adds: URL-rule matching and
+validation, dependency recording, incremental caches, atomic writes, link checks, error reporting.
+The gap between this script and `renderer build` is the price of those.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import multiprocessing
+import re
+import shutil
+import sys
+import time
+import tomllib
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit
+
+import markdown
+import yaml
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+MARKER = ".bare-loop-output"
+
+# The routes of the generated site.toml, by endpoint name, as format strings.
+ROUTES = {
+    "index": "/",
+    "post": "/posts/{slug}/",
+    "tag": "/tags/{tag}/",
+    "page": "/about/",
+    "colophon": "/colophon/",
+    "static": "/{filename}",
+}
+
+
+class _NoData:
+    """`data` inside a pool worker: posts are rendered before the collection is complete."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"bare loop: post.html may not use data.{name}")
+
+
+class Renderer:
+    """What one process needs: the site's settings, one Markdown converter, one Jinja2 env."""
+
+    def __init__(self, site: Path, out: Path) -> None:
+        self.site = site
+        self.out = out
+        config = tomllib.loads((site / "site.toml").read_text(encoding="utf-8"))
+        self.site_vars = config.get("site", {})
+        md_config = config.get("markdown", {})
+        self.md = markdown.Markdown(
+            extensions=md_config.get("extensions", []),
+            extension_configs=md_config.get("extension_configs", {}),
+        )
+        self.has_toc = "toc" in md_config.get("extensions", [])
+        self.base_url = self.site_vars.get("base_url", "/")
+        self.prefix = (urlsplit(self.base_url).path or "/").rstrip("/")
+        self.env = Environment(
+            loader=FileSystemLoader(site / "templates"),
+            autoescape=select_autoescape(["html", "htm", "xml", "svg"]),
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(site=self.site_vars, url_for=self.url_for, data=_NoData())
+        self.env.filters["markdown"] = self.markdown_filter
+
+    def url_for(self, name: str, _external: bool = False, **values: Any) -> str:
+        path = self.prefix + ROUTES[name].format(**values)
+        if _external:
+            return self.base_url.rstrip("/") + path[len(self.prefix) :]
+        return path
+
+    def markdown_filter(self, text: str) -> Markup:
+        self.md.reset()
+        return Markup(self.md.convert(text))
+
+    def load_page(self, path: Path) -> dict[str, Any]:
+        """A Markdown file as an item: front matter keys, slug, source, content, toc."""
+        text = path.read_text(encoding="utf-8")
+        match = FRONT_MATTER.match(text)
+        if match:
+            item = yaml.load(match.group(1), Loader=Loader) or {}
+            body = text[match.end() :]
+        else:
+            item, body = {}, text
+        self.md.reset()
+        item["content"] = Markup(self.md.convert(body))
+        if self.has_toc:
+            item["toc"] = Markup(self.md.toc)
+        item.setdefault("slug", path.stem)
+        item["source"] = path.relative_to(self.site).as_posix()
+        return item
+
+    def render(self, template: str, url: str, **context: Any) -> None:
+        html = self.env.get_template(template).render(url=self.prefix + url, **context)
+        target = self.out / url.strip("/") / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(html.encode("utf-8"))
+
+    def render_post(self, path: Path) -> dict[str, Any]:
+        """Load, convert and render one post; return its item without the HTML body."""
+        item = self.load_page(path)
+        self.render("post.html", f"/posts/{item['slug']}/", page=item, slug=item["slug"])
+        del item["content"]
+        item.pop("toc", None)
+        return item
+
+
+_STATE: Renderer | None = None
+
+
+def _init_worker(site: Path, out: Path) -> None:
+    global _STATE
+    if _STATE is None:  # under fork the parent's renderer is inherited
+        _STATE = Renderer(site, out)
+
+
+def _render_post(path: Path) -> dict[str, Any]:
+    assert _STATE is not None
+    return _STATE.render_post(path)
+
+
+def _load_function(site: Path, spec: str) -> Any:
+    file, _, name = spec.partition(":")
+    module_spec = importlib.util.spec_from_file_location(f"_bench_{Path(file).stem}", site / file)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def prepare_output(out: Path) -> None:
+    if out.exists():
+        if (out / MARKER).exists() or not any(out.iterdir()):
+            shutil.rmtree(out)
+        else:
+            raise SystemExit(f"error: {out} is not empty and was not written by bare_loop.py")
+    out.mkdir(parents=True)
+    (out / MARKER).write_text("written by benchmarks/bare_loop.py\n", encoding="utf-8")
+
+
+def build(site: Path, out: Path, jobs: int) -> int:
+    """Render the whole site to `out`; return the number of pages written."""
+    global _STATE
+    prepare_output(out)
+    state = _STATE = Renderer(site, out)
+    paths = sorted((site / "content" / "posts").glob("*.md"))
+
+    if jobs == 1:
+        posts = [state.render_post(path) for path in paths]
+    else:
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        chunksize = max(1, min(64, len(paths) // (jobs * 8)))
+        with ctx.Pool(jobs, initializer=_init_worker, initargs=(site, out)) as pool:
+            posts = list(pool.imap(_render_post, paths, chunksize=chunksize))
+
+    posts.sort(key=lambda post: post["date"], reverse=True)  # sort = "-date", stable
+    data = SimpleNamespace(
+        posts=posts,
+        about=state.load_page(site / "content" / "about.md"),
+        colophon=state.load_page(site / "content" / "colophon.md"),
+    )
+    data.tags = _load_function(site, "content/tags.py:tag_index")(data)
+    state.env.globals["data"] = data
+
+    state.render("index.html", "/")
+    for item in data.tags:
+        state.render("tag.html", f"/tags/{item['tag']}/", page=item, tag=item["tag"])
+    state.render("page.html", "/about/", page=data.about)
+    state.render("page.html", "/colophon/", page=data.colophon)
+    return len(posts) + 1 + len(data.tags) + 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("site", type=Path, help="a site folder made by generate.py")
+    parser.add_argument("out", type=Path, help="output folder (replaced)")
+    parser.add_argument("--jobs", type=int, default=1, help="processes for the posts (default 1)")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    t0 = time.perf_counter()
+    pages = build(args.site.resolve(), args.out.resolve(), args.jobs)
+    elapsed = time.perf_counter() - t0
+    print(f"bare loop: {pages} pages, jobs={args.jobs}, {elapsed:.2f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
