@@ -31,7 +31,7 @@ from werkzeug.test import Client
 
 from renderer import create_app
 from renderer.devpages.reload import ReloadMiddleware, inject, reload_script, wants_script
-from renderer.serve import is_loopback
+from renderer.hosts import is_loopback
 
 SECRET = "TOP-SECRET-" + "x" * 8
 
