@@ -19,7 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -78,6 +78,7 @@ class Rendering:
     digest: str
     links: tuple[str, ...]
     dependencies: tuple[str, ...]
+    meta: tuple[str, ...]
     globs: tuple[str, ...]
     staged: bool  # False: the output folder already holds these bytes
 
@@ -96,7 +97,8 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
     state_path = cache / f"build-{name}.json"
     key = config_key(config, drafts)
     state = BuildState(key) if clean else BuildState.load(state_path, key, warn)
-    pages = PageCache(cache / "pages.json", warn, clean=clean)
+    # One per output folder, like the state: "front matter as the last build saw it".
+    pages = PageCache(cache / f"pages-{name}.pickle", warn, clean=clean)
     markdown = MarkdownStore(cache / "markdown.sqlite", warn)
     if clean:
         markdown.clear()
@@ -106,7 +108,7 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
     try:
         targets = site.targets()
         globs = {pattern: glob_digest(pattern) for pattern in state.globs}
-        plan = plan_renders(site, targets, state, globs, out)
+        plan = plan_renders(site, targets, state, globs, out, pages.same_fields)
         rendered = render_outputs(site, targets, plan, staging, jobs, progress)
         broken = find_broken_links(site, targets, rendered, state)
         warnings = [format_broken(site, output, problem)
@@ -159,29 +161,31 @@ def cache_folder(root: Path) -> Path:
 # -- what to render ---------------------------------------------------------------------------
 
 def plan_renders(site: Site, targets: dict[str, Target], state: BuildState,
-                 globs: dict[str, str], out: Path) -> list[str]:
+                 globs: dict[str, str], out: Path, same_fields: set[str]) -> list[str]:
     """The outputs to render: new ones, those with a changed input (`globs` holds what the
     last build's globs match now), and those whose file in the output folder is not the one
-    the last build wrote."""
+    the last build wrote. A page that only read the front matter of Markdown files does
+    not depend on their bodies (`same_fields`: pages whose front matter did not change)."""
     changed = state.stamps.check(site.config.root)
-
-    def glob_changed(pattern: str) -> bool:
-        return state.globs.get(pattern) != globs.get(pattern)
-
-    touched: dict[frozenset[str], bool] = {}
+    fields_changed = changed - same_fields
+    changed_globs = {g for g, digest in state.globs.items() if globs.get(g) != digest}
+    folder = f"{out}{os.sep}"
+    touched: dict[tuple[frozenset[str], frozenset[str]], bool] = {}
     plan = []
     for output in sorted(targets):
         entry = state.outputs.get(output)
         if entry is None:
             plan.append(output)
             continue
-        if entry.dependencies not in touched:
-            touched[entry.dependencies] = not changed.isdisjoint(entry.dependencies)
-        if touched[entry.dependencies] or any(glob_changed(g) for g in entry.globs):
+        key = entry.dependencies, entry.meta
+        if key not in touched:
+            touched[key] = not (changed.isdisjoint(entry.dependencies)
+                                and fields_changed.isdisjoint(entry.meta))
+        if touched[key] or changed_globs and not changed_globs.isdisjoint(entry.globs):
             plan.append(output)
             continue
         try:
-            stat = (out / output).stat()
+            stat = os.stat(folder + output)
         except OSError:
             plan.append(output)
             continue
@@ -232,12 +236,18 @@ def render_one(site: Site, target: Target, staging: Path) -> Rendering:
     if rendered.media_type.startswith("text/html"):
         found = LINK.findall(rendered.body)
         links = tuple(sorted({link.decode("utf-8", "replace") for link in found}))
-    prefix = f"{site.config.root}{os.sep}"
-    skip = len(prefix)
-    dependencies = tuple(sorted(name[skip:] if name.startswith(prefix) else name
-                                for name in map(str, rendered.dependencies)))
+    root = site.config.root
     return Rendering(target.output, hashlib.blake2b(rendered.body, digest_size=16).hexdigest(),
-                     links, dependencies, tuple(sorted(rendered.globs)), staged)
+                     links, relative_paths(root, rendered.dependencies),
+                     relative_paths(root, rendered.meta), tuple(sorted(rendered.globs)), staged)
+
+
+def relative_paths(root: Path, paths: Iterable[Path]) -> tuple[str, ...]:
+    """Paths as the cache keeps them: relative to the site folder when inside it."""
+    prefix = f"{root}{os.sep}"
+    skip = len(prefix)
+    return tuple(sorted(name[skip:] if name.startswith(prefix) else name
+                        for name in map(str, paths)))
 
 
 def _holds(path: Path, body: bytes) -> bool:
@@ -397,12 +407,13 @@ def remember(state: BuildState, root: Path, targets: dict[str, Target],
         if output in rendered:
             r = rendered[output]
             stat = (out / output).stat()
-            outputs[output] = OutputEntry(frozenset(r.dependencies), r.globs, r.digest, r.links,
-                                          broken[output], stat.st_mtime_ns, stat.st_size)
+            outputs[output] = OutputEntry(frozenset(r.dependencies), frozenset(r.meta), r.globs,
+                                          r.digest, r.links, broken[output], stat.st_mtime_ns,
+                                          stat.st_size)
         else:
             outputs[output] = state.outputs[output]
     state.outputs = outputs
-    read = {d for entry in outputs.values() for d in entry.dependencies}
+    read = {d for entry in outputs.values() for d in entry.dependencies | entry.meta}
     state.stamps.keep_only(root, read)
     patterns = {g for entry in outputs.values() for g in entry.globs}
     state.globs = {g: globs[g] if g in globs else glob_digest(g) for g in patterns}

@@ -25,7 +25,7 @@ from . import __version__
 if TYPE_CHECKING:
     import sqlite3
 
-FORMAT = 1
+FORMAT = 2
 RACY_NS = 2_000_000_000  # a file changed this close to the last build is hashed, not trusted
 Warn = Callable[[str], None]
 
@@ -209,15 +209,18 @@ def safe_loads(data: bytes) -> Any:
 class PageCache:
     """Front matter and body digest of Markdown files, by path, size and mtime.
 
-    Each entry's fields stay pickled until asked for, so that a source which changes a
-    page's fields in place cannot change the cache, and unused entries cost nothing.
+    Read in one go through the restricted unpickler; each page gets its own copy of its
+    fields, so a source that changes a page's fields in place cannot change the cache.
     """
 
     def __init__(self, path: Path, warn: Warn, *, clean: bool) -> None:
         self.path = path
-        self.entries: dict[str, tuple[int, int, bytes, str]] = {}
+        self.entries: dict[str, tuple[int, int, dict[str, Any], str]] = {}
         self.written_at = 0
         self.dirty = clean
+        # Pages parsed again this build whose front matter came out as it was: only their
+        # body changed (the build re-renders only what read the body).
+        self.same_fields: set[str] = set()
         if not clean and path.exists():
             self._load(warn)
 
@@ -228,36 +231,38 @@ class PageCache:
                     or value.get("renderer") != __version__:
                 warn(f"{self.path}: discarding a front matter cache of another renderer version")
                 return
-            self.entries = value["pages"]
+            entries = value["pages"]
+            if not isinstance(entries, dict) or not all(
+                    isinstance(e, tuple) and len(e) == 4 and isinstance(e[2], dict)
+                    and isinstance(e[3], str) for e in entries.values()):
+                raise ValueError("entries of the wrong shape")
+            self.entries = entries
             self.written_at = value["written_at"]
         except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError,
                 AttributeError, IndexError) as error:
             warn(f"{self.path}: discarding a corrupt front matter cache ({error})")
 
     def get(self, relative: str, stat: os.stat_result) -> tuple[dict[str, Any], str] | None:
+        """The fields (a copy of its own) and body digest of an unchanged page."""
         entry = self.entries.get(relative)
         if entry is None:
             return None
-        try:
-            mtime, size, fields, digest = entry
-            if mtime != stat.st_mtime_ns or size != stat.st_size \
-                    or mtime >= self.written_at - RACY_NS:
-                return None
-            value = safe_loads(fields)
-        except (pickle.UnpicklingError, EOFError, TypeError, ValueError) as error:
-            del self.entries[relative]
-            self.dirty = True
-            raise CacheMiss(str(error)) from None
-        return (value, digest) if isinstance(value, dict) and isinstance(digest, str) else None
+        mtime, size, fields, digest = entry
+        if mtime != stat.st_mtime_ns or size != stat.st_size \
+                or mtime >= self.written_at - RACY_NS:
+            return None
+        return _copy(fields), digest
 
     def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
             digest: str) -> None:
         try:
-            data = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
-            safe_loads(data)  # only plain data and dates may go in
+            kept = safe_loads(pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
         except (pickle.PicklingError, pickle.UnpicklingError, TypeError, AttributeError):
-            return
-        self.entries[relative] = (stat.st_mtime_ns, stat.st_size, data, digest)
+            return  # only plain data and dates may go in
+        old = self.entries.get(relative)
+        if old is not None and old[2] == kept:
+            self.same_fields.add(relative)
+        self.entries[relative] = (stat.st_mtime_ns, stat.st_size, kept, digest)
         self.dirty = True
 
     def save(self) -> None:
@@ -270,8 +275,15 @@ class PageCache:
             self.dirty = False
 
 
-class CacheMiss(Exception):
-    """A cache entry that could not be read: treated as absent."""
+def _copy(value: Any) -> Any:
+    """A copy of front matter deep enough that no list or mapping is shared (the rest,
+    strings, numbers and dates, cannot change); faster than copy.deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    return value
 
 
 # -- what the last build did ---------------------------------------------------------------
@@ -282,6 +294,7 @@ class OutputEntry:
     which of them were broken (as (link, URL, "draft" or "missing"))."""
 
     dependencies: frozenset[str]
+    meta: frozenset[str]  # Markdown pages of which only the front matter was read
     globs: tuple[str, ...]
     digest: str
     links: tuple[str, ...]
@@ -314,7 +327,7 @@ class BuildState:
             if value["config"] != config_key:
                 return cls(config_key)  # site.toml, drafts or output changed: render all
             depsets = [frozenset(d) for d in value["depsets"]]
-            outputs = {name: OutputEntry(depsets[e[0]], *e[1:])
+            outputs = {name: OutputEntry(depsets[e[0]], depsets[e[1]], *e[2:])
                        for name, e in value["outputs"].items()}
             stamps = Stamps(value["stamps"], value["written_at"])
             return cls(config_key, stamps, value["globs"], outputs, value["urls"])
@@ -328,7 +341,8 @@ class BuildState:
         outputs = {}
         for name, entry in self.outputs.items():
             index = depsets.setdefault(entry.dependencies, len(depsets))
-            outputs[name] = (index, entry.globs, entry.digest, entry.links, entry.broken,
+            meta = depsets.setdefault(entry.meta, len(depsets))
+            outputs[name] = (index, meta, entry.globs, entry.digest, entry.links, entry.broken,
                              entry.mtime, entry.size)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         temporary.write_bytes(pickle.dumps({

@@ -90,7 +90,7 @@ class Page(Mapping[str, Any]):
     The body is read from the file again only if its HTML is not in the cache.
     """
 
-    __slots__ = ("_fields", "_body", "_digest", "path", "_converter")
+    __slots__ = ("_fields", "_body", "_digest", "path", "_converter", "on_body")
 
     def __init__(self, fields: dict[str, Any], path: Path, converter: MarkdownConverter, *,
                  body: str | None = None, digest: str | None = None) -> None:
@@ -99,10 +99,15 @@ class Page(Mapping[str, Any]):
         self._converter = converter
         self._body = body
         self._digest = digest if digest is not None else text_digest(body or "")
+        # Told whenever the body (or its HTML) is read: a page that lists posts by title
+        # does not depend on their bodies, and the dependency record says so.
+        self.on_body: Callable[[Path], None] | None = None
 
     @property
     def body(self) -> str:
         """The Markdown text below the front matter."""
+        if self.on_body is not None:
+            self.on_body(self.path)
         if self._body is None:
             self._body = split_front_matter_text(read_text(self.path), self.path)[1]
         return self._body
@@ -119,8 +124,11 @@ class Page(Mapping[str, Any]):
             self._fields.setdefault("toc", Markup(toc))
 
     def __getitem__(self, key: str) -> Any:
-        if key in ("content", "toc") and "content" not in self._fields:
-            self._convert()
+        if key == "content" or key == "toc":
+            if self.on_body is not None:
+                self.on_body(self.path)
+            if "content" not in self._fields:
+                self._convert()
         return self._fields[key]
 
     def __getattr__(self, name: str) -> Any:
@@ -130,6 +138,8 @@ class Page(Mapping[str, Any]):
             raise AttributeError(name) from None
 
     def __iter__(self) -> Iterator[str]:
+        if self.on_body is not None:
+            self.on_body(self.path)
         if "content" not in self._fields:
             self._convert()
         return iter(self._fields)
@@ -153,6 +163,14 @@ class Page(Mapping[str, Any]):
     def front_matter(self) -> dict[str, Any]:
         """The fields read from the file (no content), as the page cache keeps them."""
         return {k: v for k, v in self._fields.items() if k not in ("content", "toc")}
+
+    def take_body(self, newer: Page) -> None:
+        """Become `newer`, whose front matter is the same: only the body changed, so
+        every list holding this page stays right as it is."""
+        self._body = newer._body
+        self._digest = newer._digest
+        self._fields.pop("content", None)
+        self._fields.pop("toc", None)
 
 
 def read_text(path: Path) -> str:

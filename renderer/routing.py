@@ -34,6 +34,7 @@ class Target:
     static_file: Path | None = None
     inputs: frozenset[Path] = frozenset()
     input_globs: frozenset[str] = frozenset()
+    input_meta: frozenset[Path] = frozenset()  # Markdown pages of which it read front matter
 
     @property
     def origin(self) -> str:
@@ -79,6 +80,14 @@ class Router:
         if url is None:
             url = self.memo[key] = self.compiled.url(route, variables)
         return url
+
+    def output(self, url: str) -> str:
+        """The output file of a URL this router built (`output_path`, remembered)."""
+        key = f"out:{url}"
+        output = self.memo.get(key)
+        if output is None:
+            output = self.memo[key] = output_path(url)
+        return output
 
     def url_for(self, name: str, variables: Mapping[str, Any], external: bool = False) -> str:
         """`url_for` of the templates: a route name, or "static" with `filename`."""
@@ -158,9 +167,13 @@ class _Compiled:
 
 
 def _memo_key(variables: Mapping[str, Any]) -> str:
-    """Variables as text that tells apart values a converter could treat differently."""
-    return repr([(name, type(value).__name__, str(value))
-                 for name, value in sorted(variables.items())])
+    """Variables as text that tells apart values a converter could treat differently
+    (the one-variable case first: a template calls url_for for every post it lists)."""
+    if len(variables) == 1:
+        for name, value in variables.items():
+            return f"{name}\0{type(value).__name__}\0{str(value)!r}"
+    return "\0".join(f"{name}\0{type(value).__name__}\0{str(value)!r}"
+                     for name, value in sorted(variables.items()))
 
 
 def output_path(url: str) -> str:

@@ -32,6 +32,7 @@ class Rendered:
     media_type: str
     dependencies: frozenset[Path]
     globs: frozenset[str] = frozenset()
+    meta: frozenset[Path] = frozenset()  # pages of which only the front matter was read
 
 
 class Site:
@@ -104,22 +105,26 @@ class Site:
             return Rendered(target.static_file.read_bytes(), media_type,
                             frozenset({target.static_file}))
         assert target.route is not None
-        record = Record(files={self.config.file, *target.inputs}, globs=set(target.input_globs))
-        context = self._context(target, target.route, record)
-        text = self.templates.render(target.route.template, context)
+        record = Record(files={self.config.file, *target.inputs}, globs=set(target.input_globs),
+                        meta=set(target.input_meta))
+        with self.sources.reading(record):
+            context = self._context(target, target.route, record)
+            text = self.templates.render(target.route.template, context)
         record.files |= self.templates.dependencies(target.route.template)
         return Rendered(text.encode("utf-8"), media_type, frozenset(record.files),
-                        frozenset(record.globs))
+                        frozenset(record.globs), frozenset(record.meta - record.files))
 
     def invalidate(self, paths: set[Path]) -> None:
-        """Forget what was read from `paths` (serve calls this on every edit)."""
-        self.sources.invalidate(paths)
+        """Forget what was read from `paths` (serve calls this on every edit). The URL
+        list is kept unless what it was made from changed: with 5,000 posts, an edit to
+        one post's text must not enumerate them all again."""
+        change = self.sources.invalidate(paths)
         self.templates.invalidate(paths)
-        if self._targets is not None and (
-            any(self._targets_record.depends_on(p) for p in paths)
-            or any(r.each_function for r in self.config.routes)
+        if self._targets is None:
+            return
+        computed = any(r.each_function for r in self.config.routes) \
             or any(spec.kind == "python" for spec in self.config.sources.values())
-        ):
+        if change.touches(self._targets_record) or computed and change.opaque(self.config):
             self._targets = None
 
     # -- internals ----------------------------------------------------------------------
@@ -159,8 +164,9 @@ class Site:
             if route.page and page is None:
                 return  # a draft, left out of the build
             url = self.router.url(route, {})
-            files, globs = _inputs(page, own)
-            yield Target(url, output_path(url), route, {}, page, inputs=files, input_globs=globs)
+            files, globs, meta = _inputs(page, own)
+            yield Target(url, self.router.output(url), route, {}, page, inputs=files,
+                         input_globs=globs, input_meta=meta)
             return
         if not arguments:
             raise RouteError(f'{route.label} has "each" but no variable in its URL, so every '
@@ -173,9 +179,9 @@ class Site:
             variables = self._variables(route, arguments, item, position)
             try:
                 url = self.router.url(route, variables)
-                files, globs = _inputs(item, own)
-                yield Target(url, output_path(url), route, variables, item, inputs=files,
-                             input_globs=globs)
+                files, globs, meta = _inputs(item, own)
+                yield Target(url, self.router.output(url), route, variables, item, inputs=files,
+                             input_globs=globs, input_meta=meta)
             except RouteError as error:
                 raise RouteError(f"{error.message} (item {describe(item, position)})",
                                  file=self.config.file, line=route.line) from None
@@ -223,12 +229,14 @@ class Site:
             yield Target(static_url(relative), relative.as_posix(), static_file=path)
 
 
-def _inputs(item: Any, source: Record) -> tuple[frozenset[Path], frozenset[str]]:
-    """What a target's `page` came from: a Markdown page's own file, else all that its
-    source read (a Python source's items may mix anything)."""
+def _inputs(item: Any, source: Record) -> tuple[frozenset[Path], frozenset[str],
+                                                frozenset[Path]]:
+    """What a target's `page` came from (files, globs, pages' front matter): a Markdown
+    page's own file, else all that its source read (a Python source's items may mix
+    anything)."""
     if isinstance(item, Page):
-        return frozenset({item.path}), frozenset()
-    return frozenset(source.files), frozenset(source.globs)
+        return frozenset({item.path}), frozenset(), frozenset()
+    return frozenset(source.files), frozenset(source.globs), frozenset(source.meta)
 
 
 def describe(item: Any, position: int) -> str:

@@ -16,12 +16,14 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from types import ModuleType
 from typing import Any
 
-from .cache import CacheMiss, PageCache
+from .cache import PageCache
 from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, PythonReference, SiteConfig, SourceSpec
 from .content import MarkdownConverter, Page, load_data_file, load_page
 from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
@@ -29,17 +31,44 @@ from .errors import ContentError, SiteError, SourceError, did_you_mean, user_fra
 
 @dataclass
 class Record:
-    """The files (and globs, for files yet to come) that a load or a render read."""
+    """The files (and globs, for files yet to come) that a load or a render read.
+
+    `meta` holds Markdown pages of which only the front matter was read (a list of posts
+    by title): an edit to such a page's body alone does not touch what was made from it.
+    A page whose body is read moves to `files`.
+    """
 
     files: set[Path] = field(default_factory=set)
     globs: set[str] = field(default_factory=set)
+    meta: set[Path] = field(default_factory=set)
 
     def update(self, other: Record) -> None:
         self.files |= other.files
         self.globs |= other.globs
+        self.meta |= other.meta
 
     def depends_on(self, path: Path) -> bool:
-        return path in self.files or any(fnmatch.fnmatch(str(path), g) for g in self.globs)
+        return path in self.files or path in self.meta \
+            or any(fnmatch.fnmatch(str(path), g) for g in self.globs)
+
+
+@dataclass
+class Change:
+    """Files changed on disk: `bodies` are Markdown pages of which only the body changed."""
+
+    paths: set[Path]
+    bodies: set[Path]
+
+    def touches(self, record: Record) -> bool:
+        """Whether what `record` describes was made from a changed file."""
+        return not self.bodies.isdisjoint(record.files) \
+            or any(record.depends_on(path) for path in self.paths)
+
+    def opaque(self, config: SiteConfig) -> bool:
+        """Whether a changed file may have been read behind renderer's back (by a Python
+        function): anything but a template, a static file or a page's body."""
+        return any(not (path.is_relative_to(config.templates)
+                        or path.is_relative_to(config.static)) for path in self.paths)
 
 
 class Sources:
@@ -54,6 +83,20 @@ class Sources:
         self._values: dict[str, tuple[Any, Record]] = {}
         self._files: dict[Path, Any] = {}
         self._modules: dict[Path, ModuleType] = {}
+        self._reading: list[Record] = []  # innermost load or render last
+
+    @contextmanager
+    def reading(self, record: Record) -> Iterator[None]:
+        """Note in `record` the Markdown bodies read until the block ends."""
+        self._reading.append(record)
+        try:
+            yield
+        finally:
+            self._reading.pop()
+
+    def _body_read(self, path: Path) -> None:
+        if self._reading:
+            self._reading[-1].files.add(path)
 
     def data(self, record: Record) -> DataView:
         """`data` as templates and Python sources see it, noting what is read in `record`."""
@@ -69,7 +112,8 @@ class Sources:
                 raise SourceError(f'no source named "{name}"'
                                   f"{did_you_mean(name, self.config.sources)}")
             own = Record()
-            self._values[name] = (self._load(spec, own), own)
+            with self.reading(own):
+                self._values[name] = (self._load(spec, own), own)
         value, own = self._values[name]
         record.update(own)
         return value
@@ -87,7 +131,8 @@ class Sources:
         else:
             chosen = {name: value for name, value in offered.items() if name in parameters}
         try:
-            return function(**chosen)
+            with self.reading(record):
+                return function(**chosen)
         except SiteError as error:
             if error.file is not None:
                 raise
@@ -97,17 +142,44 @@ class Sources:
         except Exception as error:
             raise self._error_in(reference.file, error, f"in {reference}") from error
 
-    def invalidate(self, paths: Iterable[Path]) -> None:
-        """Forget everything read from `paths`. Python values are always recomputed:
-        a function may read files that renderer cannot see."""
-        changed = set(paths)
-        for path in changed:
+    def invalidate(self, paths: Iterable[Path]) -> Change:
+        """Forget everything read from `paths`, and say how they changed.
+
+        A Markdown page whose front matter is unchanged takes its new body in place:
+        lists of pages (and the URLs made from them) stay as they are, and only what
+        read the body is dropped. Python values are also recomputed on a change that
+        renderer cannot follow (a file outside templates/ and static/ that no source
+        read): a function may open files by itself.
+        """
+        change = Change(set(paths), set())
+        for path in list(change.paths):
+            if self._take_new_body(path):
+                change.paths.discard(path)
+                change.bodies.add(path)
+        for path in change.paths:
             self._files.pop(path, None)
             self._modules.pop(path, None)
+        opaque = change.opaque(self.config)
         for name, (_, record) in list(self._values.items()):
             spec = self.config.sources[name]
-            if spec.kind == "python" or any(record.depends_on(p) for p in changed):
+            if spec.kind == "python" and opaque or change.touches(record):
                 del self._values[name]
+        return change
+
+    def _take_new_body(self, path: Path) -> bool:
+        """Whether the page at `path` was only edited below its front matter (and now
+        holds the new body)."""
+        page = self._files.get(path)
+        if not isinstance(page, Page):
+            return False
+        try:
+            newer = load_page(path, self.config.root, self.converter)
+        except (SiteError, OSError):
+            return False
+        if newer.front_matter() != page.front_matter():
+            return False
+        page.take_body(newer)
+        return True
 
     def _load(self, spec: SourceSpec, record: Record) -> Any:
         if spec.kind == "collection":
@@ -127,18 +199,28 @@ class Sources:
         suffixes = MARKDOWN_SUFFIXES + DATA_SUFFIXES
         names = sorted(name for name in glob.glob(spec.target, root_dir=root, recursive=True)
                        if name.endswith(suffixes) and not os.path.basename(name).startswith("."))
-        items = [self._file(root / name, record, name) for name in names
-                 if os.path.isfile(os.path.join(root, name))]
+        items = []
+        for name in names:
+            try:
+                stat = os.stat(os.path.join(root, name))
+            except OSError:
+                continue
+            if S_ISREG(stat.st_mode):
+                items.append(self._file(root / name, record, name, stat))
         if not self.drafts:
             items = [item for item in items if not (isinstance(item, Page) and item.is_draft)]
         return sort_items(items, spec, self.config.file) if spec.sort else items
 
-    def _file(self, path: Path, record: Record, relative: str | None = None) -> Any:
+    def _file(self, path: Path, record: Record, relative: str | None = None,
+              stat: os.stat_result | None = None) -> Any:
         """One Markdown page or data file, cached by path until it changes."""
-        record.files.add(path)
+        markdown = path.suffix in MARKDOWN_SUFFIXES
+        (record.meta if markdown else record.files).add(path)
         if path not in self._files:
-            if path.suffix in MARKDOWN_SUFFIXES:
-                self._files[path] = self._page(path, relative)
+            if markdown:
+                page = self._page(path, relative, stat)
+                page.on_body = self._body_read
+                self._files[path] = page
             else:
                 value = load_data_file(path)
                 if isinstance(value, dict):
@@ -148,18 +230,15 @@ class Sources:
                 self._files[path] = value
         return self._files[path]
 
-    def _page(self, path: Path, relative: str | None) -> Page:
+    def _page(self, path: Path, relative: str | None, stat: os.stat_result | None) -> Page:
         """A Markdown page, from the front matter cache when the file is unchanged."""
         if self.page_cache is None:
             return load_page(path, self.config.root, self.converter)
         if relative is None:
             relative = path.relative_to(self.config.root).as_posix() \
                 if path.is_relative_to(self.config.root) else str(path)
-        stat = os.stat(path)
-        try:
-            hit = self.page_cache.get(relative, stat)
-        except CacheMiss:
-            hit = None
+        stat = stat or os.stat(path)
+        hit = self.page_cache.get(relative, stat)
         if hit is not None:
             fields, digest = hit
             return Page(fields, path, self.converter, digest=digest)
