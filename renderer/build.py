@@ -27,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 from . import __version__
 from .cache import (
     BuildState,
+    ListingRecord,
     MarkdownStore,
     OutputEntry,
     PageCache,
@@ -34,6 +35,7 @@ from .cache import (
     text_digest,
 )
 from .config import SiteConfig, load_config
+from .content import load_page
 from .errors import LinkError, SiteError, display_path
 from .routing import Target, request_candidates
 from .site import Site
@@ -94,7 +96,7 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
     check_output_folder(config, out)
     cache = cache_folder(config.root)
     name = hashlib.blake2b(str(out).encode(), digest_size=8).hexdigest()
-    state_path = cache / f"build-{name}.json"
+    state_path = cache / f"build-{name}.pickle"
     key = config_key(config, drafts)
     state = BuildState(key) if clean else BuildState.load(state_path, key, warn)
     # One per output folder, like the state: "front matter as the last build saw it".
@@ -106,9 +108,9 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
                 url_memo=state.urls)
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=cache))
     try:
-        targets = site.targets()
-        globs = {pattern: glob_digest(pattern) for pattern in state.globs}
-        plan = plan_renders(site, targets, state, globs, out, pages.same_fields)
+        changes = Changes.since(state, pages, site)
+        targets = list_targets(site, state, changes)
+        plan = plan_renders(targets, state, changes, out)
         rendered = render_outputs(site, targets, plan, staging, jobs, progress)
         broken = find_broken_links(site, targets, rendered, state)
         warnings = [format_broken(site, output, problem)
@@ -120,7 +122,7 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
         result.static = sum(1 for t in targets.values() if t.static_file is not None)
         result.pages = len(targets) - result.static
         commit(staging, rendered, targets, out, cache / f"manifest-{name}.json", result)
-        remember(state, config.root, targets, rendered, broken, globs, out)
+        remember(state, site, targets, rendered, broken, changes.globs, out)
         state.save(state_path)
         pages.save()
     finally:
@@ -160,15 +162,56 @@ def cache_folder(root: Path) -> Path:
 
 # -- what to render ---------------------------------------------------------------------------
 
-def plan_renders(site: Site, targets: dict[str, Target], state: BuildState,
-                 globs: dict[str, str], out: Path, same_fields: set[str]) -> list[str]:
-    """The outputs to render: new ones, those with a changed input (`globs` holds what the
-    last build's globs match now), and those whose file in the output folder is not the one
-    the last build wrote. A page that only read the front matter of Markdown files does
-    not depend on their bodies (`same_fields`: pages whose front matter did not change)."""
-    changed = state.stamps.check(site.config.root)
-    fields_changed = changed - same_fields
-    changed_globs = {g for g, digest in state.globs.items() if globs.get(g) != digest}
+@dataclass
+class Changes:
+    """What changed since the last build, as its state sees it (paths relative to the
+    site folder)."""
+
+    files: set[str]  # whose bytes changed, or which are gone
+    fields: set[str]  # of those, all but Markdown pages whose front matter is as it was
+    globs: dict[str, str]  # every glob the last build used, with a digest of its matches now
+    changed_globs: set[str]
+
+    @classmethod
+    def since(cls, state: BuildState, pages: PageCache, site: Site) -> Changes:
+        root = site.config.root
+        files = state.stamps.check(root)
+        globs = {pattern: glob_digest(pattern) for pattern in state.globs}
+        same_fields = set()
+        for relative in files:
+            fields = pages.fields(relative)
+            if fields is None:
+                continue
+            try:
+                page = load_page(root / relative, root, site.converter)
+            except (SiteError, OSError):
+                continue
+            if page.front_matter() == fields:
+                same_fields.add(relative)
+        return cls(files, files - same_fields, globs,
+                   {g for g, digest in state.globs.items() if globs.get(g) != digest})
+
+    def touch(self, dependencies: frozenset[str], meta: frozenset[str]) -> bool:
+        return not (self.files.isdisjoint(dependencies) and self.fields.isdisjoint(meta))
+
+
+def list_targets(site: Site, state: BuildState, changes: Changes) -> dict[str, Target]:
+    """Every file the site produces: enumerated afresh, or, when nothing the last build
+    enumerated them from has changed (the usual case after editing a post's text or a
+    template), restored from its outline."""
+    listing = state.listing
+    if state.outline and not changes.touch(listing.files, listing.meta) \
+            and changes.changed_globs.isdisjoint(listing.globs):
+        return site.restore_targets(state.outline)
+    return site.targets()
+
+
+def plan_renders(targets: dict[str, Target], state: BuildState, changes: Changes,
+                 out: Path) -> list[str]:
+    """The outputs to render: new ones, those with a changed input, and those whose file in
+    the output folder is not the one the last build wrote. A page that only read the front
+    matter of Markdown files does not depend on their bodies."""
+    changed_globs = changes.changed_globs
     folder = f"{out}{os.sep}"
     touched: dict[tuple[frozenset[str], frozenset[str]], bool] = {}
     plan = []
@@ -179,8 +222,7 @@ def plan_renders(site: Site, targets: dict[str, Target], state: BuildState,
             continue
         key = entry.dependencies, entry.meta
         if key not in touched:
-            touched[key] = not (changed.isdisjoint(entry.dependencies)
-                                and fields_changed.isdisjoint(entry.meta))
+            touched[key] = changes.touch(entry.dependencies, entry.meta)
         if touched[key] or changed_globs and not changed_globs.isdisjoint(entry.globs):
             plan.append(output)
             continue
@@ -198,19 +240,18 @@ def plan_renders(site: Site, targets: dict[str, Target], state: BuildState,
 
 def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Path,
                    jobs: int, progress: Progress | None) -> dict[str, Rendering]:
-    import multiprocessing  # only a build with enough to render pays for importing it
-
     results: dict[str, Rendering] = {}
     total = len(plan)
-    parallel = jobs > 1 and total >= PARALLEL_MINIMUM \
-        and "fork" in multiprocessing.get_all_start_methods()
-    if parallel:
+    if jobs > 1 and total >= PARALLEL_MINIMUM and "fork" in _start_methods():
+        import multiprocessing  # only a build with enough to render pays for importing it
+
         batches = [plan[i:i + BATCH] for i in range(0, total, BATCH)]
         flush = getattr(site.converter.cache, "flush", None)
         if flush is not None:
             flush()  # nothing half-written may cross the fork
         context = multiprocessing.get_context("fork")
-        with context.Pool(jobs, initializer=_start_worker, initargs=(site, staging)) as pool:
+        with context.Pool(jobs, initializer=_start_worker,
+                          initargs=(site, targets, staging)) as pool:
             for renderings, urls in pool.imap_unordered(_render_batch, batches):
                 site.router.memo.update(urls)
                 for rendering in renderings:
@@ -223,6 +264,12 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
             if progress is not None:
                 progress(len(results), total)
     return results
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
 
 
 def render_one(site: Site, target: Target, staging: Path) -> Rendering:
@@ -270,6 +317,7 @@ class _Worker:
     """What a forked worker process renders with (a copy of the parent's loaded site)."""
 
     site: Site
+    targets: dict[str, Target]
     staging: Path
     sent_urls: set[str]
 
@@ -277,15 +325,14 @@ class _Worker:
 _worker: _Worker | None = None  # set once in each worker process, never in the parent
 
 
-def _start_worker(site: Site, staging: Path) -> None:
+def _start_worker(site: Site, targets: dict[str, Target], staging: Path) -> None:
     global _worker
-    _worker = _Worker(site, staging, set(site.router.memo))
+    _worker = _Worker(site, targets, staging, set(site.router.memo))
 
 
 def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
     assert _worker is not None
-    site = _worker.site
-    targets = site.targets()
+    site, targets = _worker.site, _worker.targets
     renderings = [render_one(site, targets[output], _worker.staging) for output in outputs]
     flush = getattr(site.converter.cache, "flush", None)
     if flush is not None:
@@ -398,24 +445,35 @@ def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Tar
     write_manifest(manifest, produced)
 
 
-def remember(state: BuildState, root: Path, targets: dict[str, Target],
+def remember(state: BuildState, site: Site, targets: dict[str, Target],
              rendered: dict[str, Rendering], broken: dict[str, tuple[tuple[str, str, str], ...]],
              globs: dict[str, str], out: Path) -> None:
-    """Record what each output read, for the next build."""
+    """Record what each output read, and what the URL list was made from, for the next
+    build."""
+    root = site.config.root
+    folder = f"{out}{os.sep}"
     outputs = {}
     for output in targets:
         if output in rendered:
             r = rendered[output]
-            stat = (out / output).stat()
+            stat = os.stat(folder + output)
             outputs[output] = OutputEntry(frozenset(r.dependencies), frozenset(r.meta), r.globs,
                                           r.digest, r.links, broken[output], stat.st_mtime_ns,
                                           stat.st_size)
         else:
             outputs[output] = state.outputs[output]
     state.outputs = outputs
-    read = {d for entry in outputs.values() for d in entry.dependencies | entry.meta}
+    if not any(target.partial for target in targets.values()):
+        record = site.targets_record()
+        state.outline = site.outline()
+        state.listing = ListingRecord(frozenset(relative_paths(root, record.files)),
+                                      frozenset(relative_paths(root, record.meta)),
+                                      frozenset(record.globs))
+    listing = state.listing
+    depsets = {(e.dependencies, e.meta) for e in outputs.values()}
+    read = {d for deps, meta in depsets for d in deps | meta} | listing.files | listing.meta
     state.stamps.keep_only(root, read)
-    patterns = {g for entry in outputs.values() for g in entry.globs}
+    patterns = {g for entry in outputs.values() for g in entry.globs} | listing.globs
     state.globs = {g: globs[g] if g in globs else glob_digest(g) for g in patterns}
 
 

@@ -218,9 +218,6 @@ class PageCache:
         self.entries: dict[str, tuple[int, int, dict[str, Any], str]] = {}
         self.written_at = 0
         self.dirty = clean
-        # Pages parsed again this build whose front matter came out as it was: only their
-        # body changed (the build re-renders only what read the body).
-        self.same_fields: set[str] = set()
         if not clean and path.exists():
             self._load(warn)
 
@@ -253,15 +250,17 @@ class PageCache:
             return None
         return _copy(fields), digest
 
+    def fields(self, relative: str) -> dict[str, Any] | None:
+        """The front matter of a page as the last build saw it, whatever the file is now."""
+        entry = self.entries.get(relative)
+        return entry[2] if entry is not None else None
+
     def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
             digest: str) -> None:
         try:
             kept = safe_loads(pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
         except (pickle.PicklingError, pickle.UnpicklingError, TypeError, AttributeError):
             return  # only plain data and dates may go in
-        old = self.entries.get(relative)
-        if old is not None and old[2] == kept:
-            self.same_fields.add(relative)
         self.entries[relative] = (stat.st_mtime_ns, stat.st_size, kept, digest)
         self.dirty = True
 
@@ -303,6 +302,15 @@ class OutputEntry:
     size: int
 
 
+@dataclass(frozen=True)
+class ListingRecord:
+    """A `Record` as the cache keeps it: paths relative to the site folder."""
+
+    files: frozenset[str] = frozenset()
+    meta: frozenset[str] = frozenset()
+    globs: frozenset[str] = frozenset()
+
+
 @dataclass
 class BuildState:
     """The record of the last build into one output folder: enough to render only what
@@ -313,6 +321,10 @@ class BuildState:
     globs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, OutputEntry] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
+    # The URL list (Site.outline) and what it was made from: files, pages' front matter,
+    # globs. While none of those changed, a build need not enumerate the site again.
+    outline: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    listing: ListingRecord = field(default_factory=lambda: ListingRecord())
 
     @classmethod
     def load(cls, path: Path, config_key: str, warn: Warn) -> BuildState:
@@ -330,26 +342,41 @@ class BuildState:
             outputs = {name: OutputEntry(depsets[e[0]], depsets[e[1]], *e[2:])
                        for name, e in value["outputs"].items()}
             stamps = Stamps(value["stamps"], value["written_at"])
-            return cls(config_key, stamps, value["globs"], outputs, value["urls"])
+            files, meta, globs = value["listing"]
+            return cls(config_key, stamps, value["globs"], outputs, value["urls"],
+                       value["outline"], ListingRecord(frozenset(files), frozenset(meta),
+                                                       frozenset(globs)))
         except (OSError, pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError,
                 ValueError, AttributeError) as error:
             warn(f"{path}: discarding a corrupt build cache ({error!r})")
             return cls(config_key)
 
     def save(self, path: Path) -> None:
+        # Equal strings made one object, so that pickle writes each path and link once
+        # (the same file names recur in thousands of dependency sets).
+        strings: dict[str, str] = {}
+        one = strings.setdefault
         depsets: dict[frozenset[str], int] = {}
         outputs = {}
         for name, entry in self.outputs.items():
             index = depsets.setdefault(entry.dependencies, len(depsets))
             meta = depsets.setdefault(entry.meta, len(depsets))
-            outputs[name] = (index, meta, entry.globs, entry.digest, entry.links, entry.broken,
+            outputs[name] = (index, meta, entry.globs, entry.digest,
+                             tuple(one(link, link) for link in entry.links), entry.broken,
                              entry.mtime, entry.size)
+        listing = self.listing
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         temporary.write_bytes(pickle.dumps({
             "format": FORMAT, "renderer": __version__, "config": self.config_key,
-            "written_at": self.stamps.written_at, "stamps": self.stamps.entries,
-            "globs": self.globs, "depsets": [tuple(d) for d in depsets], "outputs": outputs,
-            "urls": self.urls,
+            "written_at": self.stamps.written_at,
+            "stamps": {one(k, k): v for k, v in self.stamps.entries.items()},
+            "globs": self.globs,
+            "depsets": [tuple(one(p, p) for p in d) for d in depsets],
+            "outputs": outputs, "urls": self.urls,
+            "outline": {k: (url, index, one(source, source))
+                        for k, (url, index, source) in self.outline.items()},
+            "listing": (tuple(one(p, p) for p in listing.files),
+                        tuple(one(p, p) for p in listing.meta), tuple(listing.globs)),
         }, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(temporary, path)
 

@@ -65,22 +65,46 @@ class MarkdownConverter:
 
     def _load_markdown(self) -> Any:
         """Python-Markdown with the site's extensions; a bad one is a site.toml error."""
+        try:
+            return self._markdown_with(self.settings.extensions)
+        except (ImportError, AttributeError, TypeError, KeyError, ValueError) as error:
+            culprit = next((name for name in self.settings.extensions
+                            if not self._loads(name)), self.settings.extensions[0])
+            raise ConfigError(f'markdown.extensions: Markdown extension "{culprit}" cannot be '
+                              f"loaded: {error}", file=self.settings.file,
+                              line=self.settings.line) from None
+
+    def _markdown_with(self, names: tuple[str, ...]) -> Any:
+        """Python-Markdown's own extensions ("toc") are made here from their modules:
+        looking a name up among installed entry points, as Python-Markdown does, reads
+        the metadata of every installed package, which costs more than rendering a page."""
+        import importlib
+
         import markdown
 
-        settings = self.settings
-        for name in settings.extensions:
-            try:
-                markdown.Markdown(extensions=[name],
-                                  extension_configs={name: dict(settings.extension_configs.get(
-                                      name, {}))})
-            except (ImportError, AttributeError, TypeError, KeyError, ValueError) as error:
-                raise ConfigError(f'markdown.extensions: Markdown extension "{name}" cannot be '
-                                  f"loaded: {error}", file=settings.file,
-                                  line=settings.line) from None
-        return markdown.Markdown(
-            extensions=list(settings.extensions),
-            extension_configs={k: dict(v) for k, v in settings.extension_configs.items()},
-        )
+        extensions: list[Any] = []
+        configs = {}
+        for name in names:
+            options = dict(self.settings.extension_configs.get(name, {}))
+            module = None
+            if name.isidentifier():
+                try:
+                    module = importlib.import_module(f"markdown.extensions.{name}")
+                except ImportError:
+                    pass
+            if module is not None:
+                extensions.append(module.makeExtension(**options))
+            else:
+                extensions.append(name)
+                configs[name] = options
+        return markdown.Markdown(extensions=extensions, extension_configs=configs)
+
+    def _loads(self, name: str) -> bool:
+        try:
+            self._markdown_with((name,))
+        except (ImportError, AttributeError, TypeError, KeyError, ValueError):
+            return False
+        return True
 
 
 class Page(Mapping[str, Any]):

@@ -7,6 +7,7 @@ build calls it per file, so what `serve` shows and what `build` writes cannot di
 from __future__ import annotations
 
 import mimetypes
+import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -53,6 +54,7 @@ class Site:
                                           site=config.site)
         self._targets: dict[str, Target] | None = None
         self._targets_record = Record()
+        self._completed: dict[int, dict[str, Target]] = {}  # restored targets, by route
 
     @classmethod
     def load(cls, site_dir: Path | str, *, drafts: bool = False,
@@ -70,6 +72,38 @@ class Site:
             self._targets = collect(found, self.config.file)
             self._targets_record = record
         return self._targets
+
+    def outline(self) -> dict[str, tuple[str, int, str]]:
+        """The targets in a form the build keeps between builds: by output file, the URL,
+        the route's index (-1: a static file) and the Markdown page or static file it
+        is made from, relative to the site folder ("" when neither)."""
+        prefix = f"{self.config.root}{os.sep}"
+        outline = {}
+        for output, target in self.targets().items():
+            source = target.static_file or (target.page.path if isinstance(target.page, Page)
+                                            else "")
+            name = str(source).removeprefix(prefix)
+            outline[output] = (target.url, target.route.index if target.route else -1, name)
+        return outline
+
+    def targets_record(self) -> Record:
+        """What the URL list was made from: while none of it changes, neither does the list."""
+        self.targets()
+        return self._targets_record
+
+    def restore_targets(self, outline: Mapping[str, tuple[str, int, str]]) -> dict[str, Target]:
+        """The targets of an `outline`, for a build that knows none of what the URL list
+        was made from has changed. Each is completed (its page loaded) when rendered."""
+        root, routes = self.config.root, self.config.routes
+        targets = {}
+        for output, (url, index, source) in outline.items():
+            if index < 0:
+                targets[output] = Target(url, output, static_file=root / source)
+            else:
+                targets[output] = Target(url, output, routes[index], partial=True,
+                                         page_file=root / source if source else None)
+        self._targets = targets
+        return targets
 
     def urls(self) -> list[str]:
         """Every URL of the site, site-relative, in output-path order."""
@@ -100,6 +134,8 @@ class Site:
         return self.render_target(target)
 
     def render_target(self, target: Target) -> Rendered:
+        if target.partial:
+            target = self._complete(target)
         media_type = media_type_of(target.output)
         if target.static_file is not None:
             return Rendered(target.static_file.read_bytes(), media_type,
@@ -128,6 +164,21 @@ class Site:
             self._targets = None
 
     # -- internals ----------------------------------------------------------------------
+
+    def _complete(self, partial: Target) -> Target:
+        """A restored target with its page, variables and inputs, as enumerating would
+        have made it: straight from its page file, or by enumerating its route."""
+        route = partial.route
+        assert route is not None
+        if partial.page_file is not None and route.each is not None:
+            own = Record()
+            page = self.sources.page(partial.page_file, own)
+            variables = self._variables(route, self.router.arguments(route), page, 0)
+            return Target(partial.url, partial.output, route, variables, page,
+                          inputs=frozenset({page.path}))
+        if route.index not in self._completed:
+            self._completed[route.index] = {t.output: t for t in self._targets_of(route, Record())}
+        return self._completed[route.index][partial.output]
 
     def _context(self, target: Target, route: RouteSpec, record: Record) -> dict[str, Any]:
         url_for = url_for_function(self.router.url_for)
@@ -165,7 +216,7 @@ class Site:
                 return  # a draft, left out of the build
             url = self.router.url(route, {})
             files, globs, meta = _inputs(page, own)
-            yield Target(url, self.router.output(url), route, {}, page, inputs=files,
+            yield Target(url, output_path(url), route, {}, page, inputs=files,
                          input_globs=globs, input_meta=meta)
             return
         if not arguments:
@@ -180,7 +231,7 @@ class Site:
             try:
                 url = self.router.url(route, variables)
                 files, globs, meta = _inputs(item, own)
-                yield Target(url, self.router.output(url), route, variables, item, inputs=files,
+                yield Target(url, output_path(url), route, variables, item, inputs=files,
                              input_globs=globs, input_meta=meta)
             except RouteError as error:
                 raise RouteError(f"{error.message} (item {describe(item, position)})",

@@ -118,6 +118,13 @@ class Sources:
         record.update(own)
         return value
 
+    def page(self, path: Path, record: Record) -> Page:
+        """The Markdown page at `path`, as a collection holding it would give it."""
+        page = self._file(path, record)
+        if not isinstance(page, Page):
+            raise SourceError("not a Markdown page", file=path)
+        return page
+
     def call(self, reference: PythonReference, record: Record, **arguments: Any) -> Any:
         """Call a Python source function with what it names among `data`, `site`, `arguments`."""
         import inspect
