@@ -2,17 +2,30 @@
 
     python benchmarks/latency.py                       # the repository's own site and 5,000 posts
     python benchmarks/latency.py SITE [SITE ...]       # given sites only
+    python benchmarks/latency.py SITE --posts 200      # given sites, then a generated one
     python benchmarks/latency.py --posts 5000 --edits 20 --json out.json
 
-For each site: copy it to a temporary folder (the original is never touched), start
-`python -m renderer serve COPY --port 0`, open in headless Chromium (Playwright,
-/usr/bin/chromium) a page made from a Markdown file, then `--edits` times: append a new
-line of text to that file and time from the write until the page shows the text,
-which it must do by itself (livereload). "Shows" is the first contentful paint of the
-reloaded page (its HTML carries the new text), read from the page's own performance
-timeline on the same wall clock as the write; Playwright's own detection, which adds the
-time to re-attach to the new page and poll it, is reported beside it as an upper bound.
-Between edits it waits for the page to settle.
+For each site: copy it to a temporary folder (the original is never touched; dot-folders
+such as .venv and .git, and the output folder build/, are left out), start a fresh
+`python -m renderer serve COPY --port 0` from this checkout, open in headless Chromium
+(Playwright, /usr/bin/chromium) a page made from a Markdown file, then `--edits` times:
+write a new first paragraph into that file's body and time from the write until the
+page shows the text, which it must do by itself (livereload). Two more edits come first to
+warm up and are not counted.
+
+"Shows" is when Chromium painted the new paragraph: it carries an `elementtiming`
+attribute, so the Element Timing API gives its render time (the paragraph goes first in
+the body so that it is painted inside the viewport). Where that is missing, the first
+contentful paint of the reloaded page stands in (its HTML carries the new text). The
+page's clock (`performance.now()`) is placed on this script's monotonic clock with one
+quick call, so no wall clocks of two processes are compared. Playwright's own
+detection, which adds the time to re-attach to the new page and poll it, is reported
+beside it as an upper bound. Before each edit the page's WebSocket must be connected
+(as it is for a person who saves seconds after the page loaded) and a short pause lets
+the machine settle.
+
+Every process this starts (the servers, Chromium) is stopped and the temporary folder
+removed, also on Ctrl+C or SIGTERM.
 The generated site comes from benchmarks/generate.py (`--posts N`), or from a small
 generator of its own when that script is missing.
 
@@ -28,12 +41,13 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -44,16 +58,36 @@ CHROMIUM = os.environ.get("RENDERER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-SKIPPED = shutil.ignore_patterns(".git", ".renderer-cache", "build", "__pycache__", ".mypy_cache",
-                                 ".ruff_cache", ".pytest_cache", "node_modules", "*.egg-info")
+SKIPPED_AT_ROOT = ("build", "node_modules", "venv")  # beside every dot-folder (.venv, .git ...)
+SKIPPED_EVERYWHERE = ("__pycache__",)
+DEFAULT_POSTS = 5000
 SERVING = re.compile(r"serving .* at (http://\S+?)(/\S*) \(")
 SETTLE_S = 0.3
-# When the page now on screen first painted its content: the reloaded page carries the new
-# text in its HTML, so this is when the edit became visible. Wall-clock milliseconds.
-FIRST_PAINT = """() => {
-  const paint = performance.getEntriesByName("first-contentful-paint")[0];
-  return paint ? performance.timeOrigin + paint.startTime : null;
-}"""
+TIMING_ID = "renderer-latency"
+# When (ms, on the page's own clock) the marked paragraph was painted: the Element Timing
+# API's render time of the element with elementtiming=TIMING_ID (reported only once it is
+# painted inside the viewport), else the first contentful paint of the page now on screen
+# (the reloaded page carries the new text in its HTML). Null when neither is there.
+PAINT_TIME = """(id) => new Promise((resolve) => {
+  const fallback = () => {
+    const paint = performance.getEntriesByName("first-contentful-paint")[0];
+    resolve(paint ? ["first-contentful-paint", paint.startTime] : null);
+  };
+  if (!(PerformanceObserver.supportedEntryTypes || []).includes("element")) return fallback();
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.identifier === id && entry.renderTime) {
+        observer.disconnect();
+        resolve(["element-timing", entry.renderTime]);
+      }
+    }
+  });
+  observer.observe({type: "element", buffered: true});
+  setTimeout(() => { observer.disconnect(); fallback(); }, 500);
+})"""
+# livereload.js has connected its WebSocket and finished the handshake.
+CONNECTED = """() => { const c = window.LiveReload && window.LiveReload.connector;
+  return !!(c && c._isSocketConnected && c._isSocketConnected() && c.protocol); }"""
 
 
 @dataclass
@@ -68,6 +102,7 @@ class Result:
     min_ms: float
     max_ms: float
     detected_median_ms: float
+    timed_by: dict[str, int]
     samples_ms: list[float]
 
 
@@ -75,28 +110,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sites", nargs="*", type=Path,
                         help="site folders (default: the repository's site and a generated one)")
-    parser.add_argument("--posts", type=int, default=5000,
-                        help="posts of the generated site (default 5000; 0: none)")
+    parser.add_argument("--posts", type=int, default=None,
+                        help=f"posts of a generated site measured after the given ones (default: "
+                             f"{DEFAULT_POSTS} when no site is given, else none; 0: none)")
     parser.add_argument("--edits", type=int, default=20, help="timed edits per site (default 20)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     options = parser.parse_args(argv)
+    if options.edits < 1:
+        parser.error("--edits must be at least 1")
+    signal.signal(signal.SIGTERM, stop)  # clean up as on Ctrl+C
+    signal.signal(signal.SIGHUP, stop)
 
     from playwright.sync_api import sync_playwright
 
     results = []
     with tempfile.TemporaryDirectory(prefix="renderer-latency-") as scratch:
-        sites = list(options.sites)
-        if not sites:
-            sites.append(REPOSITORY)
-            if options.posts:
-                sites.append(generated_site(Path(scratch) / "generated", options.posts))
+        sites = chosen_sites(options.sites, options.posts, Path(scratch))
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 for index, site in enumerate(sites):
                     copy = Path(scratch) / f"site-{index}"
-                    shutil.copytree(site, copy, ignore=SKIPPED)
-                    results.append(measure(browser, copy, site, options.edits))
+                    shutil.copytree(site, copy, ignore=skipped(site))
+                    label = site.name if site.is_relative_to(scratch) else str(site)
+                    results.append(measure(browser, copy, label, options.edits))
                     print(report_line(results[-1]), file=sys.stderr)
             finally:
                 browser.close()
@@ -104,6 +141,36 @@ def main(argv: list[str] | None = None) -> int:
     if options.json:
         options.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
     return 0
+
+
+def stop(signum: int, frame: Any) -> None:
+    """SIGTERM and SIGHUP unwind like Ctrl+C, so every `finally` stops what it started."""
+    raise SystemExit(128 + signum)
+
+
+def chosen_sites(given: Sequence[Path], posts: int | None, scratch: Path) -> list[Path]:
+    """The given sites (or the repository's), then a generated one if `--posts` asks."""
+    sites = [site.resolve() for site in given] or [REPOSITORY]
+    if posts is None:
+        posts = 0 if given else DEFAULT_POSTS
+    if posts > 0:
+        sites.append(generated_site(scratch / f"generated-{posts}-posts", posts))
+    return sites
+
+
+def skipped(site: Path) -> Any:
+    """copytree's ignore: at the site's top, dot-folders (.venv, .git, caches) and the
+    output; everywhere, Python caches. A site's own dotfiles deeper down are kept."""
+    top = site.resolve()
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        at_top = Path(folder).resolve() == top
+        return {name for name in names
+                if name in SKIPPED_EVERYWHERE or (at_top and (
+                    name.startswith(".") or name in SKIPPED_AT_ROOT
+                    or name.endswith(".egg-info")))}
+
+    return ignore
 
 
 def generated_site(folder: Path, posts: int) -> Path:
@@ -183,39 +250,77 @@ def serving(site: Path) -> Iterator[str]:
             process.wait()
 
 
-def measure(browser: Any, site: Path, original: Path, edits: int) -> Result:
+def measure(browser: Any, site: Path, label: str, edits: int) -> Result:
     url, source, pages = pick_page(site)
     text = source.read_text(encoding="utf-8")
     samples: list[float] = []
     detections: list[float] = []
+    timed_by: dict[str, int] = {}
     with serving(site) as origin:
         page = browser.new_page()
         try:
             page.goto(origin + url, wait_until="load", timeout=120_000)
             nonce = os.urandom(3).hex()
             for number in range(-2, edits):  # two edits to warm up, not counted
-                marker = f"latency-{nonce}-{number + 2}"
-                started = time.time()
-                source.write_text(f"{text}\n\n{marker}\n", encoding="utf-8")
-                page.wait_for_function(
-                    "m => document.body && document.body.innerText.includes(m)", arg=marker,
-                    polling="raf", timeout=30_000)
-                detected = 1000 * (time.time() - started)
-                painted = page.evaluate(FIRST_PAINT)  # wall clock, ms since the epoch
+                wait_until_connected(page)
+                marker = f"latency-{nonce}-{number + 2}-end"
+                shown, detected, method = timed_edit(page, source, text, marker)
                 if number >= 0:
-                    samples.append(painted - 1000 * started if painted else detected)
+                    samples.append(shown)
                     detections.append(detected)
-                time.sleep(SETTLE_S)
+                    timed_by[method] = timed_by.get(method, 0) + 1
         finally:
             page.close()
     ordered = sorted(samples)
-    return Result(site=str(original), pages=pages, url=url,
+    return Result(site=label, pages=pages, url=url,
                   edited=source.relative_to(site).as_posix(), edits=len(samples),
                   median_ms=round(statistics.median(ordered), 1),
                   p95_ms=round(percentile(ordered, 95), 1), min_ms=round(ordered[0], 1),
                   max_ms=round(ordered[-1], 1),
                   detected_median_ms=round(statistics.median(detections), 1),
-                  samples_ms=[round(s, 1) for s in samples])
+                  timed_by=timed_by, samples_ms=[round(s, 1) for s in samples])
+
+
+def wait_until_connected(page: Any) -> None:
+    """Settle, then wait for the page's WebSocket: an edit should reach a page that is
+    listening, as it does when a person saves."""
+    time.sleep(SETTLE_S)
+    page.wait_for_function(CONNECTED, polling=20, timeout=30_000)
+
+
+def timed_edit(page: Any, source: Path, text: str, marker: str) -> tuple[float, float, str]:
+    """Write `marker` into `source` as a new first paragraph, wait until the page shows
+    it, and return (ms until it was painted, ms until Playwright saw it, how the paint
+    was timed)."""
+    paragraph = f'<p elementtiming="{TIMING_ID}">{marker}</p>\n\n'
+    started = time.monotonic()
+    source.write_text(with_first_paragraph(text, paragraph), encoding="utf-8")
+    page.wait_for_function("m => document.body && document.body.innerText.includes(m)",
+                           arg=marker, polling="raf", timeout=30_000)
+    detected = 1000 * (time.monotonic() - started)
+    found = page.evaluate(PAINT_TIME, TIMING_ID)
+    if not found:
+        return detected, detected, "playwright"
+    method, painted_ms = found
+    # Place the page's clock on ours: it read performance.now() between `before` and
+    # `after` (a quick call, a millisecond or two): take the middle.
+    before = time.monotonic()
+    page_now_ms = page.evaluate("() => performance.now()")
+    after = time.monotonic()
+    painted = (before + after) / 2 - (page_now_ms - painted_ms) / 1000
+    return 1000 * (painted - started), detected, method
+
+
+def with_first_paragraph(text: str, paragraph: str) -> str:
+    """`text` with `paragraph` first in the body, after any front matter: at the top of
+    the page it is painted inside the viewport, where a person would look."""
+    lines = text.splitlines(keepends=True)
+    fence = lines[0].rstrip() if lines else ""
+    if fence in ("---", "+++"):
+        for end in range(1, len(lines)):
+            if lines[end].rstrip() == fence or (fence == "---" and lines[end].rstrip() == "..."):
+                return "".join(lines[:end + 1]) + "\n" + paragraph + "".join(lines[end + 1:])
+    return paragraph + text
 
 
 def percentile(ordered: list[float], percent: float) -> float:
@@ -227,7 +332,8 @@ def percentile(ordered: list[float], percent: float) -> float:
 def report_line(result: Result) -> str:
     return (f"{result.site}: {result.pages} pages, edit {result.edited} -> {result.url}: "
             f"median {result.median_ms} ms, p95 {result.p95_ms} ms "
-            f"(Playwright saw it after {result.detected_median_ms} ms, median)")
+            f"(Playwright saw it after {result.detected_median_ms} ms, median; timed by "
+            f"{', '.join(f'{k} {v}' for k, v in sorted(result.timed_by.items()))})")
 
 
 def table(results: list[Result]) -> str:
@@ -246,4 +352,8 @@ def table(results: list[Result]) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted; servers, Chromium and temporary folders are gone", file=sys.stderr)
+        sys.exit(130)
