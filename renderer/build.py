@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISDIR, S_ISLNK, S_ISREG
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from . import __version__
@@ -35,7 +37,7 @@ from .cache import (
     text_digest,
 )
 from .config import SiteConfig, load_config
-from .content import load_page
+from .content import load_page, read_page
 from .errors import LinkError, SiteError, display_path
 from .routing import Target, request_candidates
 from .site import Site
@@ -109,6 +111,8 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=cache))
     try:
         changes = Changes.since(state, pages, site)
+        if not state.outline:
+            read_pages_ahead(site, pages, jobs)
         targets = list_targets(site, state, changes)
         plan = plan_renders(targets, state, changes, out)
         rendered = render_outputs(site, targets, plan, staging, jobs, progress)
@@ -204,6 +208,40 @@ def list_targets(site: Site, state: BuildState, changes: Changes) -> dict[str, T
             and changes.changed_globs.isdisjoint(listing.globs):
         return site.restore_targets(state.outline)
     return site.targets()
+
+
+def read_pages_ahead(site: Site, pages: PageCache, jobs: int) -> None:
+    """Parse, in `jobs` processes, the front matter of the collections' Markdown files that
+    the page cache lacks. Enumerating the site reads them all before any page can be
+    rendered: on a cold build of 5,000 posts, one process doing that alone idles the rest."""
+    if jobs < 2:
+        return
+    missing = [name for name in site.sources.markdown_files() if name not in pages.entries]
+    if len(missing) < PARALLEL_MINIMUM or "fork" not in _start_methods():
+        return
+    import multiprocessing
+
+    root = site.config.root
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        chunks = [(root, missing[i:i + 256]) for i in range(0, len(missing), 256)]
+        for parsed in pool.imap_unordered(_read_pages, chunks):
+            for relative, stat, fields, digest in parsed:
+                pages.put(relative, stat, fields, digest)
+
+
+def _read_pages(chunk: tuple[Path, list[str]]) -> list[tuple[str, os.stat_result,
+                                                             dict[str, Any], str]]:
+    root, names = chunk
+    parsed = []
+    for name in names:
+        path = root / name
+        try:
+            stat = os.stat(path)
+            fields, body = read_page(path, root)
+        except (SiteError, OSError):
+            continue  # enumerating reads it again and reports the error where it belongs
+        parsed.append((name, stat, fields, text_digest(body)))
+    return parsed
 
 
 def plan_renders(targets: dict[str, Target], state: BuildState, changes: Changes,
@@ -422,20 +460,19 @@ def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Tar
     """Move rendered files into `out`; delete what the last build wrote and this one did not."""
     previous = read_manifest(manifest)
     produced = set(targets)
-    check_in_the_way(rendered, out, previous)
+    staged = sorted(output for output, rendering in rendered.items() if rendering.staged)
+    check_in_the_way(staged, out, previous)
     out.mkdir(parents=True, exist_ok=True)
-    for output in sorted(rendered):
-        target = out / output
-        if not rendered[output].staged:
-            result.unchanged += 1
-            continue
-        if _clear_way(target, out, previous):
-            result.removed += 1
-        staged = staging_path(staging, output)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _replace(staged, target)
-        result.written += 1
-    result.unchanged += len(produced) - len(rendered)
+    ready: set[str] = {""}  # folders known to be in place (made, or cleared of a file)
+    for output in staged:
+        parent = output.rpartition("/")[0]
+        if parent not in ready:
+            result.removed += _clear_way(parent, out, previous)
+            os.makedirs(os.path.join(out, parent), exist_ok=True)
+            ready.add(parent)
+        _replace(staging_path(staging, output), os.path.join(out, output))
+    result.written += len(staged)
+    result.unchanged += len(rendered) - len(staged) + len(produced) - len(rendered)
     for old in sorted(previous - produced, reverse=True):
         path = out / old
         if path.is_file() or path.is_symlink():
@@ -477,18 +514,29 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
     state.globs = {g: globs[g] if g in globs else glob_digest(g) for g in patterns}
 
 
-def check_in_the_way(rendered: dict[str, Rendering], out: Path, previous: set[str]) -> None:
+def check_in_the_way(staged: list[str], out: Path, previous: set[str]) -> None:
     """Refuse, before writing anything, to replace a file or folder renderer did not write."""
-    for output in (o for o, r in rendered.items() if r.staged):
-        target = out / output
-        if target.is_dir() and not target.is_symlink():
-            raise SiteError(f"{display_path(target)} is a folder where the site writes a file; "
-                            "renderer does not delete what it did not write")
+    checked: set[str] = set()
+    for output in staged:
+        target = os.path.join(out, output)
+        if S_ISDIR(_lstat_mode(target)):
+            raise SiteError(f"{display_path(Path(target))} is a folder where the site writes a "
+                            "file; renderer does not delete what it did not write")
         for parent in _parents(output):
-            path = out / parent
-            if (path.is_file() or path.is_symlink()) and parent not in previous:
-                raise SiteError(f"{display_path(path)} is a file where the site needs a folder; "
-                                "renderer does not delete what it did not write")
+            if parent in checked:
+                continue
+            checked.add(parent)
+            mode = _lstat_mode(os.path.join(out, parent))
+            if (S_ISREG(mode) or S_ISLNK(mode)) and parent not in previous:
+                raise SiteError(f"{display_path(out / parent)} is a file where the site needs "
+                                "a folder; renderer does not delete what it did not write")
+
+
+def _lstat_mode(path: str) -> int:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
 
 
 def _parents(output: str) -> Iterator[str]:
@@ -497,23 +545,24 @@ def _parents(output: str) -> Iterator[str]:
         yield "/".join(parts[:end])
 
 
-def _clear_way(target: Path, out: Path, previous: set[str]) -> bool:
+def _clear_way(folder: str, out: Path, previous: set[str]) -> int:
     """Remove an earlier build's file that stands where this build needs a folder."""
-    for parent in _parents(target.relative_to(out).as_posix()):
+    for parent in _parents(f"{folder}/x"):
         path = out / parent
         if path.is_file() and parent in previous:
             path.unlink()
-            return True
-    return False
+            return 1
+    return 0
 
 
-def _replace(source: Path, target: Path) -> None:
+def _replace(source: Path, target: str) -> None:
     """Atomically put `source` at `target`: a rename, through a temporary file beside the
     target when the two are on different file systems."""
     try:
         os.replace(source, target)
     except OSError:
-        temporary = target.with_name(f".{target.name}.renderer-tmp")
+        folder, name = os.path.split(target)
+        temporary = os.path.join(folder, f".{name}.renderer-tmp")
         shutil.copyfile(source, temporary)
         os.replace(temporary, target)
 

@@ -217,6 +217,7 @@ class PageCache:
         self.path = path
         self.entries: dict[str, tuple[int, int, dict[str, Any], str]] = {}
         self.written_at = 0
+        self.put_at: dict[str, int] = {}  # entries made by this process, and when
         self.dirty = clean
         if not clean and path.exists():
             self._load(warn)
@@ -246,7 +247,7 @@ class PageCache:
             return None
         mtime, size, fields, digest = entry
         if mtime != stat.st_mtime_ns or size != stat.st_size \
-                or mtime >= self.written_at - RACY_NS:
+                or mtime >= self.put_at.get(relative, self.written_at) - RACY_NS:
             return None
         return _copy(fields), digest
 
@@ -262,6 +263,7 @@ class PageCache:
         except (pickle.PicklingError, pickle.UnpicklingError, TypeError, AttributeError):
             return  # only plain data and dates may go in
         self.entries[relative] = (stat.st_mtime_ns, stat.st_size, kept, digest)
+        self.put_at[relative] = time.time_ns()
         self.dirty = True
 
     def save(self) -> None:

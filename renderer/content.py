@@ -209,13 +209,19 @@ def read_text(path: Path) -> str:
 
 def load_page(path: Path, root: Path, converter: MarkdownConverter) -> Page:
     """Read one Markdown file into a Page."""
+    fields, body = read_page(path, root)
+    return Page(fields, path, converter, body=body)
+
+
+def read_page(path: Path, root: Path) -> tuple[dict[str, Any], str]:
+    """The fields (front matter, `slug`, `source`) and the body of a Markdown file."""
     text = read_text(path)
     fields, body = split_front_matter(text, path)
     fields.setdefault("slug", path.stem)
     if not isinstance(fields["slug"], str):
         fields["slug"] = str(fields["slug"])
     fields["source"] = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    return Page(fields, path, converter, body=body)
+    return fields, body
 
 
 def split_front_matter_text(text: str, path: Path) -> tuple[tuple[str, str] | None, str]:

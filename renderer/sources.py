@@ -200,12 +200,22 @@ class Sources:
             return None
         return item
 
+    def markdown_files(self) -> list[str]:
+        """The Markdown files of every collection, relative to the site folder: the first
+        thing enumerating the site reads (a cold build parses them ahead, in parallel)."""
+        return [name for spec in self.config.sources.values() if spec.kind == "collection"
+                for name in self._collection_names(spec) if name.endswith(MARKDOWN_SUFFIXES)]
+
+    def _collection_names(self, spec: SourceSpec) -> list[str]:
+        suffixes = MARKDOWN_SUFFIXES + DATA_SUFFIXES
+        return sorted(name for name in glob.glob(spec.target, root_dir=self.config.root,
+                                                 recursive=True)
+                      if name.endswith(suffixes) and not os.path.basename(name).startswith("."))
+
     def _collection(self, spec: SourceSpec, record: Record) -> list[Any]:
         root = self.config.root
         record.globs.add(str(root / spec.target))
-        suffixes = MARKDOWN_SUFFIXES + DATA_SUFFIXES
-        names = sorted(name for name in glob.glob(spec.target, root_dir=root, recursive=True)
-                       if name.endswith(suffixes) and not os.path.basename(name).startswith("."))
+        names = self._collection_names(spec)
         items = []
         for name in names:
             try:
