@@ -86,6 +86,16 @@ class Rendering:
     globs: tuple[str, ...]
     staged: bool  # False: the output folder already holds these bytes
 
+    def shared(self, strings: dict[str, str]) -> Rendering:
+        """This rendering with its paths and links made the objects already in `strings`:
+        5,000 pages name the same templates and link to the same pages, and the build
+        keeps every rendering until the end."""
+        def one(values: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(strings.setdefault(value, value) for value in values)
+
+        return Rendering(self.output, self.digest, one(self.links), one(self.dependencies),
+                         one(self.meta), self.globs, self.staged)
+
 
 def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = False,
           strict: bool = False, jobs: int = 1, clean: bool = False,
@@ -279,6 +289,7 @@ def plan_renders(targets: dict[str, Target], state: BuildState, changes: Changes
 def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Path,
                    jobs: int, progress: Progress | None) -> dict[str, Rendering]:
     results: dict[str, Rendering] = {}
+    strings: dict[str, str] = {}
     total = len(plan)
     if jobs > 1 and total >= PARALLEL_MINIMUM and "fork" in _start_methods():
         import multiprocessing  # only a build with enough to render pays for importing it
@@ -293,12 +304,12 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
             for renderings, urls in pool.imap_unordered(_render_batch, batches):
                 site.router.memo.update(urls)
                 for rendering in renderings:
-                    results[rendering.output] = rendering
+                    results[rendering.output] = rendering.shared(strings)
                 if progress is not None:
                     progress(len(results), total)
     else:
         for output in plan:
-            results[output] = render_one(site, targets[output], staging)
+            results[output] = render_one(site, targets[output], staging).shared(strings)
             if progress is not None:
                 progress(len(results), total)
     return results
@@ -358,6 +369,7 @@ class _Worker:
     targets: dict[str, Target]
     staging: Path
     sent_urls: set[str]
+    strings: dict[str, str] = field(default_factory=dict)
 
 
 _worker: _Worker | None = None  # set once in each worker process, never in the parent
@@ -371,7 +383,8 @@ def _start_worker(site: Site, targets: dict[str, Target], staging: Path) -> None
 def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
     assert _worker is not None
     site, targets = _worker.site, _worker.targets
-    renderings = [render_one(site, targets[output], _worker.staging) for output in outputs]
+    renderings = [render_one(site, targets[output], _worker.staging).shared(_worker.strings)
+                  for output in outputs]
     flush = getattr(site.converter.cache, "flush", None)
     if flush is not None:
         flush()
@@ -490,11 +503,15 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
     root = site.config.root
     folder = f"{out}{os.sep}"
     outputs = {}
+    sets: dict[frozenset[str], frozenset[str]] = {}  # equal sets made one (an index and its
+    # tag pages each list the same 5,000 posts)
     for output in targets:
         if output in rendered:
             r = rendered[output]
             stat = os.stat(folder + output)
-            outputs[output] = OutputEntry(frozenset(r.dependencies), frozenset(r.meta), r.globs,
+            dependencies, meta = frozenset(r.dependencies), frozenset(r.meta)
+            outputs[output] = OutputEntry(sets.setdefault(dependencies, dependencies),
+                                          sets.setdefault(meta, meta), r.globs,
                                           r.digest, r.links, broken[output], stat.st_mtime_ns,
                                           stat.st_size)
         else:

@@ -129,11 +129,12 @@ class Page(Mapping[str, Any]):
 
     @property
     def body(self) -> str:
-        """The Markdown text below the front matter."""
+        """The Markdown text below the front matter. A page from the cache reads it from
+        its file each time: kept, 20,000 bodies would hold 100 MB for nothing."""
         if self.on_body is not None:
             self.on_body(self.path)
         if self._body is None:
-            self._body = split_front_matter_text(read_text(self.path), self.path)[1]
+            return split_front_matter_text(read_text(self.path), self.path)[1]
         return self._body
 
     @property
@@ -141,19 +142,18 @@ class Page(Mapping[str, Any]):
         """A hash of the body, the key of its HTML in the Markdown cache."""
         return self._digest
 
-    def _convert(self) -> None:
-        html, toc = self._converter.convert_digest(self._digest, lambda: self.body)
-        self._fields.setdefault("content", Markup(html))
-        if self._converter.has_toc:
-            self._fields.setdefault("toc", Markup(toc))
-
     def __getitem__(self, key: str) -> Any:
-        if key == "content" or key == "toc":
-            if self.on_body is not None:
-                self.on_body(self.path)
-            if "content" not in self._fields:
-                self._convert()
-        return self._fields[key]
+        try:
+            return self._fields[key]  # front matter first: a `content` key there wins
+        except KeyError:
+            if key != "content" and not (key == "toc" and self._converter.has_toc):
+                raise
+        # Converted again (from the Markdown cache) on each use rather than kept here: a
+        # list of pages lives as long as the site, and its HTML need not.
+        if self.on_body is not None:
+            self.on_body(self.path)
+        html, toc = self._converter.convert_digest(self._digest, lambda: self.body)
+        return Markup(html if key == "content" else toc)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -161,21 +161,19 @@ class Page(Mapping[str, Any]):
         except KeyError:
             raise AttributeError(name) from None
 
+    def _generated(self) -> list[str]:
+        keys = ["content", "toc"] if self._converter.has_toc else ["content"]
+        return [key for key in keys if key not in self._fields]
+
     def __iter__(self) -> Iterator[str]:
-        if self.on_body is not None:
-            self.on_body(self.path)
-        if "content" not in self._fields:
-            self._convert()
-        return iter(self._fields)
+        yield from self._fields
+        yield from self._generated()
 
     def __len__(self) -> int:
-        if "content" in self._fields:
-            return len(self._fields)
-        return len(self._fields) + 1 + self._converter.has_toc
+        return len(self._fields) + len(self._generated())
 
     def __contains__(self, key: object) -> bool:
-        return key in self._fields or key == "content" or (key == "toc"
-                                                            and self._converter.has_toc)
+        return key in self._fields or key in self._generated()
 
     def __repr__(self) -> str:
         return f"<Page {self._fields.get('source')!r}>"
@@ -185,16 +183,14 @@ class Page(Mapping[str, Any]):
         return self._fields.get("draft") is True
 
     def front_matter(self) -> dict[str, Any]:
-        """The fields read from the file (no content), as the page cache keeps them."""
-        return {k: v for k, v in self._fields.items() if k not in ("content", "toc")}
+        """The fields read from the file, as the page cache keeps them."""
+        return dict(self._fields)
 
     def take_body(self, newer: Page) -> None:
         """Become `newer`, whose front matter is the same: only the body changed, so
         every list holding this page stays right as it is."""
         self._body = newer._body
         self._digest = newer._digest
-        self._fields.pop("content", None)
-        self._fields.pop("toc", None)
 
 
 def read_text(path: Path) -> str:

@@ -215,7 +215,7 @@ class Site:
             if route.page and page is None:
                 return  # a draft, left out of the build
             url = self.router.url(route, {})
-            files, globs, meta = _inputs(page, own)
+            files, globs, meta = _inputs(page, _frozen(own))
             yield Target(url, output_path(url), route, {}, page, inputs=files,
                          input_globs=globs, input_meta=meta)
             return
@@ -226,11 +226,12 @@ class Site:
         own = Record()
         items = self._items(route, own)
         record.update(own)
+        source = _frozen(own)  # one set for all the items: it may name 5,000 posts
         for position, item in enumerate(items):
             variables = self._variables(route, arguments, item, position)
             try:
                 url = self.router.url(route, variables)
-                files, globs, meta = _inputs(item, own)
+                files, globs, meta = _inputs(item, source)
                 yield Target(url, output_path(url), route, variables, item, inputs=files,
                              input_globs=globs, input_meta=meta)
             except RouteError as error:
@@ -280,14 +281,18 @@ class Site:
             yield Target(static_url(relative), relative.as_posix(), static_file=path)
 
 
-def _inputs(item: Any, source: Record) -> tuple[frozenset[Path], frozenset[str],
-                                                frozenset[Path]]:
+def _frozen(record: Record) -> tuple[frozenset[Path], frozenset[str], frozenset[Path]]:
+    return frozenset(record.files), frozenset(record.globs), frozenset(record.meta)
+
+
+def _inputs(item: Any, source: tuple[frozenset[Path], frozenset[str], frozenset[Path]]
+            ) -> tuple[frozenset[Path], frozenset[str], frozenset[Path]]:
     """What a target's `page` came from (files, globs, pages' front matter): a Markdown
     page's own file, else all that its source read (a Python source's items may mix
     anything)."""
     if isinstance(item, Page):
         return frozenset({item.path}), frozenset(), frozenset()
-    return frozenset(source.files), frozenset(source.globs), frozenset(source.meta)
+    return source
 
 
 def describe(item: Any, position: int) -> str:

@@ -261,7 +261,8 @@ class Sources:
             return Page(fields, path, self.converter, digest=digest)
         page = load_page(path, self.config.root, self.converter)
         self.page_cache.put(relative, stat, page.front_matter(), page.digest)
-        return page
+        # Without its body, read again only if its HTML is not in the Markdown cache.
+        return Page(page.front_matter(), path, self.converter, digest=page.digest)
 
     def _function(self, reference: PythonReference) -> Callable[..., Any]:
         module = self._module(reference.file)
