@@ -325,9 +325,10 @@ def render_one(site: Site, target: Target, staging: Path) -> Rendering:
     """Render one target into the staging folder, unless the output folder already
     holds these very bytes (most files of most rebuilds)."""
     rendered = site.render_target(target)
-    staged = not _holds(site.config.output / target.output, rendered.body)
+    staged = not _holds(os.path.join(site.config.output, target.output), rendered.body)
     if staged:
-        staging_path(staging, target.output).write_bytes(rendered.body)
+        with open(staging_path(staging, target.output), "wb") as file:
+            file.write(rendered.body)
     links: tuple[str, ...] = ()
     if rendered.media_type.startswith("text/html"):
         found = LINK.findall(rendered.body)
@@ -346,19 +347,20 @@ def relative_paths(root: Path, paths: Iterable[Path]) -> tuple[str, ...]:
                         for name in map(str, paths)))
 
 
-def _holds(path: Path, body: bytes) -> bool:
+def _holds(path: str, body: bytes) -> bool:
     try:
-        if path.stat().st_size != len(body):
+        if os.stat(path).st_size != len(body):
             return False
-        return path.read_bytes() == body
+        with open(path, "rb") as file:
+            return file.read() == body
     except OSError:
         return False
 
 
-def staging_path(staging: Path, output: str) -> Path:
+def staging_path(staging: Path, output: str) -> str:
     """Where an output waits: flat, since making and removing a folder per page costs
     more than rendering some pages."""
-    return staging / hashlib.blake2b(output.encode(), digest_size=12).hexdigest()
+    return os.path.join(staging, hashlib.blake2b(output.encode(), digest_size=12).hexdigest())
 
 
 @dataclass
@@ -572,7 +574,7 @@ def _clear_way(folder: str, out: Path, previous: set[str]) -> int:
     return 0
 
 
-def _replace(source: Path, target: str) -> None:
+def _replace(source: str, target: str) -> None:
     """Atomically put `source` at `target`: a rename, through a temporary file beside the
     target when the two are on different file systems."""
     try:
