@@ -12,6 +12,7 @@ bytes. `--jobs N` renders in N forked worker processes that inherit the loaded s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -517,7 +518,10 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
                                           r.digest, r.links, broken[output], stat.st_mtime_ns,
                                           stat.st_size)
         else:
-            outputs[output] = state.outputs[output]
+            entry = state.outputs[output]
+            if entry.broken != broken[output]:  # what it links to came or went
+                entry = dataclasses.replace(entry, broken=broken[output])
+            outputs[output] = entry
     state.outputs = outputs
     if not any(target.partial for target in targets.values()):
         record = site.targets_record()

@@ -292,11 +292,15 @@ class Sources:
         digest = hashlib.blake2b(str(path).encode(), digest_size=8).hexdigest()
         name = f"renderer_source_{path.stem}_{digest}"
         spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # dataclasses and pickle look their module up here
         try:
-            spec.loader.exec_module(module)
+            # Compiled from the source each time, never from __pycache__: a .pyc is trusted
+            # by mtime in whole seconds and size, so a quick same-size edit would be missed
+            # (and a build writes nothing into the site's folders).
+            code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+            exec(code, module.__dict__)  # noqa: S102 - the site's own Python source
         except SyntaxError as error:
             del sys.modules[name]
             raise SourceError(f"SyntaxError: {error.msg}", file=path, line=error.lineno) from None
