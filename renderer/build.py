@@ -103,6 +103,7 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
           progress: Progress | None = None, warn: Warn | None = None) -> BuildResult:
     """Build the site in `site_dir`. On a SiteError nothing in the output has changed."""
     started = time.perf_counter()
+    started_ns = time.time_ns()  # on the clock of file modification times
     warn = warn or (lambda message: None)
     config = load_config(site_dir, output=output)
     out = config.output
@@ -136,8 +137,8 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
                             + "\n  ".join(result.warnings))
         result.static = sum(1 for t in targets.values() if t.static_file is not None)
         result.pages = len(targets) - result.static
-        commit(staging, rendered, targets, out, cache / f"manifest-{name}.json", result)
-        remember(state, site, targets, rendered, broken, changes.globs, out)
+        commit(staging, rendered, targets, out, cache / f"manifest-{name}.json", result, warn)
+        remember(state, site, targets, rendered, broken, changes.globs, out, started_ns)
         state.save(state_path)
         pages.save()
     finally:
@@ -413,8 +414,11 @@ def find_broken_links(site: Site, targets: dict[str, Target], rendered: dict[str
     broken = {}
     for output in targets:
         if output not in rendered and same_files:
-            broken[output] = state.outputs[output].broken
-            continue
+            remembered = state.outputs[output].broken
+            # A link to a draft may since point to a deleted page: looked at again.
+            if not any(kind == "draft" for _, _, kind in remembered):
+                broken[output] = remembered
+                continue
         links = rendered[output].links if output in rendered else state.outputs[output].links
         page_url = base_path + targets[output].url.lstrip("/")
         problems = []
@@ -472,9 +476,9 @@ def _draft_urls(site: Site, targets: dict[str, Target]) -> set[str]:
 # -- writing ----------------------------------------------------------------------------------
 
 def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Target], out: Path,
-           manifest: Path, result: BuildResult) -> None:
+           manifest: Path, result: BuildResult, warn: Warn) -> None:
     """Move rendered files into `out`; delete what the last build wrote and this one did not."""
-    previous = read_manifest(manifest)
+    previous = read_manifest(manifest, warn)
     produced = set(targets)
     staged = sorted(output for output, rendering in rendered.items() if rendering.staged)
     check_in_the_way(staged, out, previous)
@@ -489,8 +493,11 @@ def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Tar
         _replace(staging_path(staging, output), os.path.join(out, output))
     result.written += len(staged)
     result.unchanged += len(rendered) - len(staged) + len(produced) - len(rendered)
+    real_out = os.path.realpath(out)
     for old in sorted(previous - produced, reverse=True):
         path = out / old
+        if os.path.commonpath([os.path.realpath(path.parent), real_out]) != real_out:
+            continue  # through a symlinked folder to elsewhere: not renderer's to delete
         if path.is_file() or path.is_symlink():
             path.unlink()
             result.removed += 1
@@ -500,7 +507,7 @@ def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Tar
 
 def remember(state: BuildState, site: Site, targets: dict[str, Target],
              rendered: dict[str, Rendering], broken: dict[str, tuple[tuple[str, str, str], ...]],
-             globs: dict[str, str], out: Path) -> None:
+             globs: dict[str, str], out: Path, started: int) -> None:
     """Record what each output read, and what the URL list was made from, for the next
     build."""
     root = site.config.root
@@ -532,7 +539,7 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
     listing = state.listing
     depsets = {(e.dependencies, e.meta) for e in outputs.values()}
     read = {d for deps, meta in depsets for d in deps | meta} | listing.files | listing.meta
-    state.stamps.keep_only(root, read)
+    state.stamps.keep_only(root, read, started)
     patterns = {g for entry in outputs.values() for g in entry.globs} | listing.globs
     state.globs = {g: globs[g] if g in globs else glob_digest(g) for g in patterns}
 
@@ -599,17 +606,35 @@ def _remove_empty_parents(folder: Path, out: Path) -> None:
         folder = folder.parent
 
 
-def read_manifest(path: Path) -> set[str]:
+def read_manifest(path: Path, warn: Warn) -> set[str]:
+    """The files the last build wrote. Without it (none, or one that does not parse) no
+    file of an earlier build is deleted: renderer never deletes what it cannot tell it
+    wrote. An entry that would name a place outside the output folder is dropped."""
     import json
 
+    if not path.exists():
+        return set()
     try:
-        value = json.loads(path.read_text())
-        files = value["files"] if isinstance(value, dict) else None
-        if isinstance(files, list) and all(isinstance(f, str) for f in files):
-            return set(files)
-    except (OSError, ValueError, KeyError):
-        pass
-    return set()
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        warn(f"{path}: discarding a corrupt list of written files ({error})")
+        return set()
+    files = value.get("files") if isinstance(value, dict) else None
+    if not isinstance(files, list):
+        warn(f"{path}: discarding a list of written files of an unknown shape")
+        return set()
+    kept = {f for f in files if isinstance(f, str) and is_inside(f)}
+    if len(kept) != len(files):
+        warn(f"{path}: ignoring {len(files) - len(kept)} entries that are not files inside "
+             "the output folder")
+    return kept
+
+
+def is_inside(relative: str) -> bool:
+    """Whether a manifest entry names a file inside the output folder."""
+    parts = relative.split("/")
+    return bool(relative) and not relative.startswith("/") and "\\" not in relative \
+        and "\0" not in relative and all(part not in ("", ".", "..") for part in parts)
 
 
 def write_manifest(path: Path, files: set[str]) -> None:

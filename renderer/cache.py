@@ -79,7 +79,7 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
                 connection.execute("PRAGMA synchronous=OFF")  # a cache: lost is fine, slow is not
                 connection.execute("CREATE TABLE IF NOT EXISTS html "
                                    "(key TEXT PRIMARY KEY, html TEXT, toc TEXT)")
-                connection.execute("SELECT count(*) FROM html LIMIT 1").fetchone()
+                connection.execute("SELECT key, html, toc FROM html LIMIT 1").fetchone()
                 return connection
             except sqlite3.DatabaseError as error:
                 if attempt == 2:
@@ -170,19 +170,24 @@ class Stamps:
                 changed.add(relative)
         return changed
 
-    def keep_only(self, root: Path, files: set[str]) -> None:
-        """Stamp the `files` (relative to root) not stamped yet; forget the others."""
+    def keep_only(self, root: Path, files: set[str], started: int) -> None:
+        """Stamp the `files` (relative to root) not stamped yet; forget the others.
+
+        A file first read by this build is stamped now, after the reading: one modified
+        since the build `started` (ns) may have been read before the change, so it gets
+        no hash and the next build looks at it again."""
         entries = {}
         for relative in files:
             if relative in self.entries:
                 entries[relative] = self.entries[relative]
                 continue
-            path = root / relative
+            path = os.path.join(root, relative)
             try:
-                stat = path.stat()
-                entries[relative] = [stat.st_mtime_ns, stat.st_size, file_digest(path)]
+                stat = os.stat(path)
+                digest = "" if stat.st_mtime_ns >= started else file_digest(Path(path))
             except OSError:
                 continue
+            entries[relative] = [stat.st_mtime_ns, stat.st_size, digest]
         self.entries = entries
         self.written_at = time.time_ns()
 

@@ -146,7 +146,9 @@ class Site:
         with self.sources.reading(record):
             context = self._context(target, target.route, record)
             text = self.templates.render(target.route.template, context)
-        record.files |= self.templates.dependencies(target.route.template)
+        templates, missing = self.templates.dependencies(target.route.template)
+        record.files |= templates
+        record.globs |= missing
         return Rendered(text.encode("utf-8"), media_type, frozenset(record.files),
                         frozenset(record.globs), frozenset(record.meta - record.files))
 
@@ -269,7 +271,8 @@ class Site:
 
     def _static_targets(self, record: Record) -> Iterator[Target]:
         folder = self.config.static
-        record.globs.add(str(folder / "*"))
+        # Both: glob's "**" finds files at every depth, fnmatch's "*" those at the top.
+        record.globs.update((str(folder / "*"), str(folder / "**" / "*")))
         if not folder.is_dir():
             return
         for path in sorted(folder.rglob("*")):

@@ -8,6 +8,7 @@ depend on every template, which is safe.
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ class Templates:
             keep_trailing_newline=True,
         )
         self.env.filters["markdown"] = lambda text: Markup(converter.convert(str(text))[0])
-        self._closures: dict[str, frozenset[Path]] = {}
+        self._closures: dict[str, tuple[frozenset[Path], frozenset[str]]] = {}
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render a template; any error names the template file and line."""
@@ -57,8 +58,10 @@ class Templates:
         except Exception as error:
             raise self._located(error, f"{type(error).__name__}: {error}") from error
 
-    def dependencies(self, name: str) -> frozenset[Path]:
-        """The files of `name` and of every template it extends, includes or imports."""
+    def dependencies(self, name: str) -> tuple[frozenset[Path], frozenset[str]]:
+        """The files of `name` and of every template it extends, includes or imports; and,
+        as glob patterns, those it names that do not exist (`{% include "x" ignore missing
+        %}`), whose creation changes the page too."""
         if name not in self._closures:
             seen: set[str] = set()
             pending = [name]
@@ -72,8 +75,10 @@ class Templates:
                     seen.update(self.env.list_templates())
                     break
                 pending.extend(referenced)
-            self._closures[name] = frozenset(self.folder / n for n in seen
-                                             if (self.folder / n).is_file())
+            paths = [self.folder / n for n in seen]
+            self._closures[name] = (
+                frozenset(p for p in paths if p.is_file()),
+                frozenset(glob.escape(str(p)) for p in paths if not p.is_file()))
         return self._closures[name]
 
     def invalidate(self, paths: set[Path]) -> None:

@@ -110,7 +110,7 @@ def problems(site: Site) -> list[SiteError]:
                                        f"{templates.folder.name}/", file=site.config.file,
                                        line=route.line))
             continue
-        for path in sorted(templates.dependencies(route.template) - checked):
+        for path in sorted(templates.dependencies(route.template)[0] - checked):
             checked.add(path)
             name = path.relative_to(templates.folder).as_posix()
             try:
