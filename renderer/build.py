@@ -12,7 +12,9 @@ bytes. `--jobs N` renders in N forked worker processes that inherit the loaded s
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import hashlib
 import os
 import re
@@ -21,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISDIR, S_ISLNK, S_ISREG
@@ -34,6 +37,7 @@ from .cache import (
     MarkdownStore,
     OutputEntry,
     PageCache,
+    file_digest,
     glob_digest,
     text_digest,
 )
@@ -102,8 +106,35 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
           strict: bool = False, jobs: int = 1, clean: bool = False,
           progress: Progress | None = None, warn: Warn | None = None) -> BuildResult:
     """Build the site in `site_dir`. On a SiteError nothing in the output has changed."""
+    # The bookkeeping (cache, URL list, dependency sets) makes 100,000 long-lived objects
+    # and no garbage cycles: the cycle collector would only walk them again and again.
+    # It runs while pages render (render_outputs), where Jinja and Markdown make cycles.
+    with cycle_collector(False):
+        return _build(site_dir, output=output, drafts=drafts, strict=strict, jobs=jobs,
+                      clean=clean, progress=progress, warn=warn)
+
+
+@contextmanager
+def cycle_collector(enabled: bool) -> Iterator[None]:
+    """Run the block with Python's cycle collector on or off, then restore it."""
+    was = gc.isenabled()
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
+
+
+def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: bool,
+           jobs: int, clean: bool, progress: Progress | None, warn: Warn | None) -> BuildResult:
     started = time.perf_counter()
-    started_ns = time.time_ns()  # on the clock of file modification times
+    started_ns = time.time_ns()  # files changed after this are not trusted (Stamps)
     warn = warn or (lambda message: None)
     config = load_config(site_dir, output=output)
     out = config.output
@@ -123,8 +154,7 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=cache))
     try:
         changes = Changes.since(state, pages, site)
-        if not state.outline:
-            read_pages_ahead(site, pages, jobs)
+        hashed = read_pages_ahead(site, pages, jobs) if not state.outline else {}
         targets = list_targets(site, state, changes)
         plan = plan_renders(targets, state, changes, out)
         rendered = render_outputs(site, targets, plan, staging, jobs, progress)
@@ -138,7 +168,8 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
         result.static = sum(1 for t in targets.values() if t.static_file is not None)
         result.pages = len(targets) - result.static
         commit(staging, rendered, targets, out, cache / f"manifest-{name}.json", result, warn)
-        remember(state, site, targets, rendered, broken, changes.globs, out, started_ns)
+        remember(state, site, targets, rendered, broken, changes.globs, out, started_ns,
+                 hashed)
         state.save(state_path)
         pages.save()
     finally:
@@ -222,37 +253,53 @@ def list_targets(site: Site, state: BuildState, changes: Changes) -> dict[str, T
     return site.targets()
 
 
-def read_pages_ahead(site: Site, pages: PageCache, jobs: int) -> None:
+def read_pages_ahead(site: Site, pages: PageCache, jobs: int) -> dict[str, list[Any]]:
     """Parse, in `jobs` processes, the front matter of the collections' Markdown files that
-    the page cache lacks. Enumerating the site reads them all before any page can be
-    rendered: on a cold build of 5,000 posts, one process doing that alone idles the rest."""
+    the page cache lacks, and hash the files for their stamps. Enumerating the site reads
+    them all before any page can be rendered: on a cold build of 5,000 posts, one process
+    doing that alone idles the rest. Meanwhile this process compiles the URL rules."""
     if jobs < 2:
-        return
+        return {}
     missing = [name for name in site.sources.markdown_files() if name not in pages.entries]
     if len(missing) < PARALLEL_MINIMUM or "fork" not in _start_methods():
-        return
+        return {}
     import multiprocessing
+    import threading
 
     root = site.config.root
+    stamps: dict[str, list[Any]] = {}
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        chunks = [(root, missing[i:i + 256]) for i in range(0, len(missing), 256)]
+        # Started after the fork: importing Werkzeug and compiling the rules takes as
+        # long as parsing a few hundred pages, and this process would only wait.
+        compiling = threading.Thread(target=_compile_rules, args=(site,), daemon=True)
+        compiling.start()
+        chunks = [(root, missing[i:i + 64]) for i in range(0, len(missing), 64)]
         for parsed in pool.imap_unordered(_read_pages, chunks):
-            for relative, stat, fields, digest in parsed:
+            for relative, stat, fields, digest, file_hash in parsed:
                 pages.put(relative, stat, fields, digest)
+                stamps[relative] = [stat.st_mtime_ns, stat.st_size, file_hash]
+        compiling.join()
+    return stamps
 
 
-def _read_pages(chunk: tuple[Path, list[str]]) -> list[tuple[str, os.stat_result,
-                                                             dict[str, Any], str]]:
+def _compile_rules(site: Site) -> None:
+    with contextlib.suppress(SiteError):  # reported where enumerating needs the rules
+        site.router.compiled  # noqa: B018 - compiled on first use
+
+
+def _read_pages(chunk: tuple[Path, list[str]]
+                ) -> list[tuple[str, os.stat_result, dict[str, Any], str, str]]:
     root, names = chunk
     parsed = []
     for name in names:
         path = root / name
         try:
             stat = os.stat(path)
+            file_hash = file_digest(path)
             fields, body = read_page(path, root)
         except (SiteError, OSError):
             continue  # enumerating reads it again and reports the error where it belongs
-        parsed.append((name, stat, fields, text_digest(body)))
+        parsed.append((name, stat, fields, text_digest(body), file_hash))
     return parsed
 
 
@@ -290,6 +337,12 @@ def plan_renders(targets: dict[str, Target], state: BuildState, changes: Changes
 
 def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Path,
                    jobs: int, progress: Progress | None) -> dict[str, Rendering]:
+    with cycle_collector(True):
+        return _render_outputs(site, targets, plan, staging, jobs, progress)
+
+
+def _render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Path,
+                    jobs: int, progress: Progress | None) -> dict[str, Rendering]:
     results: dict[str, Rendering] = {}
     strings: dict[str, str] = {}
     total = len(plan)
@@ -507,7 +560,8 @@ def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Tar
 
 def remember(state: BuildState, site: Site, targets: dict[str, Target],
              rendered: dict[str, Rendering], broken: dict[str, tuple[tuple[str, str, str], ...]],
-             globs: dict[str, str], out: Path, started: int) -> None:
+             globs: dict[str, str], out: Path, started: int,
+             hashed: dict[str, list[Any]]) -> None:
     """Record what each output read, and what the URL list was made from, for the next
     build."""
     root = site.config.root
@@ -539,7 +593,7 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
     listing = state.listing
     depsets = {(e.dependencies, e.meta) for e in outputs.values()}
     read = {d for deps, meta in depsets for d in deps | meta} | listing.files | listing.meta
-    state.stamps.keep_only(root, read, started)
+    state.stamps.keep_only(root, read, started, hashed)
     patterns = {g for entry in outputs.values() for g in entry.globs} | listing.globs
     state.globs = {g: globs[g] if g in globs else glob_digest(g) for g in patterns}
 

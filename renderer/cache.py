@@ -170,12 +170,15 @@ class Stamps:
                 changed.add(relative)
         return changed
 
-    def keep_only(self, root: Path, files: set[str], started: int) -> None:
+    def keep_only(self, root: Path, files: set[str], started: int,
+                  hashed: dict[str, list[Any]] | None = None) -> None:
         """Stamp the `files` (relative to root) not stamped yet; forget the others.
 
         A file first read by this build is stamped now, after the reading: one modified
         since the build `started` (ns) may have been read before the change, so it gets
-        no hash and the next build looks at it again."""
+        no hash and the next build looks at it again. `hashed` holds stamps taken while
+        the build read the files (mtime, size, hash), used while the file matches them."""
+        hashed = hashed or {}
         entries = {}
         for relative in files:
             if relative in self.entries:
@@ -184,9 +187,23 @@ class Stamps:
             path = os.path.join(root, relative)
             try:
                 stat = os.stat(path)
-                digest = "" if stat.st_mtime_ns >= started else file_digest(Path(path))
             except OSError:
                 continue
+            known = hashed.get(relative)
+            mtime = stat.st_mtime_ns
+            if mtime % 1_000_000_000 == 0:  # a file system that keeps whole seconds
+                changed_since = mtime >= started - started % 1_000_000_000
+            else:  # a file read (so stat'ed) gets a fine-grained mtime on its next change
+                changed_since = mtime > started
+            if changed_since:
+                digest = ""
+            elif known is not None and known[:2] == [stat.st_mtime_ns, stat.st_size]:
+                digest = known[2]
+            else:
+                try:
+                    digest = file_digest(Path(path))
+                except OSError:
+                    continue
             entries[relative] = [stat.st_mtime_ns, stat.st_size, digest]
         self.entries = entries
         self.written_at = time.time_ns()

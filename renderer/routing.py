@@ -115,10 +115,11 @@ class _Compiled:
     """The Werkzeug side of the Router, made only when a URL must really be built."""
 
     def __init__(self, config: SiteConfig) -> None:
-        from werkzeug.routing import Map, Rule
+        from werkzeug.routing import Map, MapAdapter, Rule
 
         self.rules: dict[int, Rule] = {}
         self.single: dict[int, Map] = {}
+        self.adapters: dict[int, MapAdapter] = {}  # bound once: binding costs a URL's worth
         for route in config.routes:
             rule = Rule(route.url, endpoint=route.name)
             try:
@@ -135,7 +136,10 @@ class _Compiled:
         from werkzeug.exceptions import HTTPException
         from werkzeug.routing.exceptions import RoutingException
 
-        adapter = self.single[route.index].bind("localhost", script_name="/")
+        adapter = self.adapters.get(route.index)
+        if adapter is None:
+            adapter = self.adapters[route.index] = self.single[route.index].bind(
+                "localhost", script_name="/")
         try:
             url = adapter.build(route.name, dict(variables))
         except (ValueError, TypeError) as error:
