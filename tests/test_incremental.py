@@ -1,0 +1,967 @@
+"""Incremental builds give the bytes of a clean build, whatever was edited in between.
+
+A hypothesis state machine edits a real site on disk at random (post bodies and front
+matter, templates, partials and macros, data files, a Python source, site.toml, posts and
+static files added and deleted, output files tampered with, a breaking edit undone, a file
+edited while a build runs) and after every step builds it incrementally and compares the
+output, byte for byte, with a clean build of a copy. Files are written as on a file
+system that keeps whole seconds (HFS+, ext3): a same-size edit in the second of the last
+build leaves size and mtime as they were, and only the cache's "racy" hashing can see it.
+
+Plain tests below: a corrupt or foreign cache file is discarded with a warning, `--clean`
+trusts nothing in the cache, a body edit renders only what it touches, and one small test
+per bug the state machine found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import pickle
+import re
+import shutil
+import sqlite3
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from conftest import make_site, run_cli, run_renderer, snapshot, tree
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from renderer.build import BuildResult, build
+from renderer.errors import SiteError, display_path
+
+# -- the site ---------------------------------------------------------------------------------
+# Every editable file shows a marker "REV<digit>" in some output: a new digit is an edit of
+# the same size. The index and the tag pages list front matter only; the feed and the
+# summaries page print post bodies (`post.content`, and a summary made from it), and so
+# may a variant of the index and of the Python source: a body-only edit must render those.
+
+SITE_TOML = """\
+[site]
+title = "Incremental REV0"
+base_url = "https://example.org/"
+
+[markdown]
+extensions = ["toc"]
+
+[sources]
+posts = { glob = "content/posts/*.md", sort = "-date" }
+nav = "content/nav.yaml"
+authors = "content/authors.json"
+settings = "content/settings.toml"
+tags = "content/tags.py:all_tags"
+about = "content/about.md"
+pages = "content/pages.json"
+
+[[routes]]
+url = "/"
+template = "index.html"
+
+[[routes]]
+url = "/about/"
+template = "about.html"
+page = "about"
+
+[[routes]]
+url = "/pages/<name>/"
+template = "page.html"
+each = "pages"
+
+[[routes]]
+url = "/posts/<slug>/"
+template = "post.html"
+each = "posts"
+
+[[routes]]
+url = "/tags/<tag>/"
+template = "tag.html"
+each = "content/tags.py:tag_urls"
+context = "content/tags.py:tag_context"
+
+[[routes]]
+url = "/feed.xml"
+template = "feed.xml"
+
+[[routes]]
+url = "/summaries/"
+template = "summaries.html"
+"""
+
+SITE_TOML_VARIANTS = [
+    SITE_TOML,
+    SITE_TOML.replace('title = "Incremental REV0"', 'title = "Other title REV0"'),
+    SITE_TOML.replace('sort = "-date"', 'sort = "title"'),  # same size, another order
+    SITE_TOML.replace('extensions = ["toc"]', 'extensions = ["toc", "tables"]'),
+]
+
+
+def dedented(files: dict[str, str]) -> dict[str, str]:
+    return {name: textwrap.dedent(text) for name, text in files.items()}
+
+
+TEMPLATES = dedented({
+    "templates/base.html": """\
+        <!doctype html>
+        <title>{% block title %}{{ site.title }}{% endblock %}</title>
+        <nav>{% for item in data.nav["items"] %}<a href="{{ item.href }}">{{ item.label }}</a>
+        {% endfor %}{{ data.nav.rev }}</nav>
+        {% include "banner.html" ignore missing %}
+        <main>{% block main %}{% endblock %}</main>
+        <footer>{% include "footer.html" %}</footer>
+        base REV0
+        """,
+    "templates/footer.html": """\
+        {% from "macros.html" import small %}{{ small(data.settings.footer) }} footer REV0
+        """,
+    "templates/macros.html": """\
+        {% macro post_link(post) -%}
+        <a href="{{ url_for('post', slug=post.slug) }}">{{ post.title }}</a> {{ post.date }} REV0
+        {%- endmacro %}
+        {% macro small(text) %}<small>{{ text }}</small>{% endmacro %}
+        """,
+    "templates/index.html": """\
+        {% extends "base.html" %}
+        {% import "macros.html" as m %}
+        {% block main %}<h1>{{ site.title }}</h1> index REV0
+        <ul>{% for post in data.posts -%}
+        <li>{{ m.post_link(post) }} [{{ post.tags|join(",") }}]</li>
+        {%- endfor %}</ul>
+        {% endblock %}
+        """,
+    "templates/post.html": """\
+        {% extends "base.html" %}
+        {% block title %}{{ page.title }} · {{ site.title }}{% endblock %}
+        {% block main %}<h1>{{ page.title }}</h1> post REV0
+        <div class="toc">{{ page.toc }}</div>
+        {{ page.content }}
+        <p>{% for tag in page.tags %}<a href="{{ url_for('tag', tag=tag) }}">{{ tag }}</a>
+        {% endfor %}</p>
+        <aside>{{ data.authors.ada.bio | markdown }}</aside>
+        {% endblock %}
+        """,
+    "templates/tag.html": """\
+        {% extends "base.html" %}
+        {% from "macros.html" import post_link %}
+        {% block main %}<h1>{{ tag }} ({{ tag_count }} tags, {{ rev }})</h1> tag REV0
+        <ul>{% for post in tagged %}<li>{{ post_link(post) }}</li>{% endfor %}</ul>
+        {% endblock %}
+        """,
+    "templates/feed.xml": """\
+        <?xml version="1.0" encoding="utf-8"?>
+        <feed xmlns="http://www.w3.org/2005/Atom"><title>{{ site.title }}</title> feed REV0
+        {%- for post in data.posts[:data.settings.feed_size] %}
+        <entry><title>{{ post.title }}</title><updated>{{ post.date }}</updated>
+        <content type="html">{{ post.content | forceescape }}</content></entry>
+        {%- endfor %}
+        </feed>
+        """,
+    "templates/summaries.html": """\
+        {% extends "base.html" %}
+        {% block main %}summaries REV0
+        {% for post in data.posts %}
+        <p>{{ post.title }}: {{ post.content | striptags | truncate(30) }}</p>
+        {% endfor %}{% endblock %}
+        """,
+    "templates/about.html": """\
+        {% extends "base.html" %}
+        {% block main %}<h1>{{ page.title }}</h1> about REV0 {{ page.content }}{% endblock %}
+        """,
+    "templates/page.html": """\
+        {% extends "base.html" %}
+        {% block main %}<h1>{{ page.title }}</h1> {{ name }} page REV0{% endblock %}
+        """,
+})
+
+TEMPLATE_VARIANTS = {
+    # The index starts to print the newest post's body (and stops again).
+    "templates/index.html": TEMPLATES["templates/index.html"].replace(
+        "{% endblock %}",
+        '{% if data.posts %}<div class="latest">{{ data.posts[0].content }}</div>{% endif %}\n'
+        "{% endblock %}"),
+    "templates/macros.html": TEMPLATES["templates/macros.html"].replace(
+        "{{ post.date }}", "{{ post.date.strftime('%d/%m') }} {{ post.tags|length }}"),
+    "templates/footer.html": "{{ data.settings.footer }} plain footer REV0\n",
+    "templates/feed.xml": TEMPLATES["templates/feed.xml"].replace(
+        "{{ post.content | forceescape }}", "{{ post.toc | forceescape }}"),
+    "templates/post.html": TEMPLATES["templates/post.html"].replace(
+        '{% extends "base.html" %}',
+        '{% extends "base.html" %}\n{% from "macros.html" import small %}').replace(
+        "post REV0", "post REV0 {{ small(page.source) }}"),
+}
+# Included by base.html with `ignore missing`: it comes and goes.
+BANNER = "<p class=banner>{{ data.settings.footer }} banner REV0</p>\n"
+
+DATA = dedented({
+    "content/nav.yaml": """\
+        rev: nav REV0
+        items:
+          - {label: Home, href: /}
+          - {label: Feed, href: /feed.xml}
+        """,
+    "content/authors.json": '{"ada": {"name": "Ada", "bio": "Writes *notes* REV0."}}\n',
+    "content/settings.toml": 'feed_size = 2\nfooter = "Footer REV0"\n',
+    "content/pages.json": '[{"name": "one", "title": "One REV0"}, '
+                          '{"name": "two", "title": "Two"}]\n',
+})
+
+DATA_VARIANTS = {
+    "content/nav.yaml": DATA["content/nav.yaml"] + "  - {label: Summaries, href: /summaries/}\n",
+    "content/authors.json": '{"ada": {"name": "Ada", "bio": "Writes **more** notes REV0."}}\n',
+    "content/settings.toml": 'feed_size = 3\nfooter = "Footer REV0"\n',  # same size
+    "content/pages.json": '[{"name": "three", "title": "Three REV0"}]\n',  # other URLs
+}
+
+TAGS_PY = '''\
+REV = "tags REV0"
+
+
+def all_tags(data):
+    tags = {}
+    for post in data.posts:
+        for tag in post.get("tags", []):
+            tags.setdefault(tag, []).append(post)
+    return dict(sorted(tags.items()))
+
+
+def tag_urls(data):
+    return [{"tag": tag} for tag in data.tags]
+
+
+def tag_context(tag, data):
+    return {"tagged": data.tags[tag], "tag_count": len(data.tags), "rev": REV}
+'''
+
+TAGS_PY_VARIANTS = [
+    TAGS_PY,
+    # A summary of the bodies made in Python: a body-only edit changes the tag pages.
+    TAGS_PY.replace('"rev": REV}', '"rev": REV + " " + " ".join(\n'
+                    '        str(post["content"])[:12] for post in data.tags[tag])}'),
+    TAGS_PY.replace("sorted(tags.items())", "sorted(tags.items())[:2]"),  # fewer tag pages
+    TAGS_PY.replace(".append(post)", ".insert(0, post)"),  # same size, another order
+]
+
+STATIC = {
+    "static/css/style.css": "body { color: black } /* REV0 */\n",
+    "static/robots.txt": "User-agent: * REV0\n",
+    "static/img/dot.svg": '<svg xmlns="http://www.w3.org/2000/svg"><!-- REV0 --></svg>\n',
+}
+
+PARAGRAPHS = [
+    "# A heading",
+    "## Another heading",
+    "Text with *emphasis* & `code`.",
+    "- one\n- two",
+    "A [link to a](../a/) and [to tag x](/tags/x/).",
+    "A [link to d](/posts/d/).",
+    "Plain words <b>bold</b>.",
+]
+TAGS = ("x", "y", "z")
+POST_NAMES = ("a", "b", "c", "d", "e")
+
+
+@dataclass(frozen=True)
+class Post:
+    """A post's front matter (YAML or TOML) and body."""
+
+    title: str
+    day: int
+    tags: tuple[str, ...]
+    body: str
+    draft: bool = False
+    toml: bool = False
+    rev: int = 0
+    slug: str | None = None  # None: the file's stem
+
+    def text(self) -> str:
+        fields = {"title": json.dumps(self.title), "date": f"2024-01-{self.day:02}",
+                  "tags": f"[{', '.join(json.dumps(t) for t in self.tags)}]"}
+        if self.draft:
+            fields["draft"] = "true"
+        if self.slug is not None:
+            fields["slug"] = json.dumps(self.slug)
+        if self.toml:
+            head = "+++\n" + "".join(f"{k} = {v}\n" for k, v in fields.items()) + "+++\n"
+        else:
+            head = "---\n" + "".join(f"{k}: {v}\n" for k, v in fields.items()) + "---\n"
+        return f"{head}{self.body}\n\nREV{self.rev}\n"
+
+
+ABOUT = Post("About", 1, (), "## Who\n\nSomeone.")
+INITIAL_POSTS = {
+    "a": Post("Alpha", 3, ("x", "y"), "# Alpha\n\nFirst *post*."),
+    "b": Post("Beta", 5, ("y",), "Second post, [link to a](../a/).", toml=True),
+    "c": Post("Gamma", 4, ("x", "z"), "## Gamma\n\nThird post."),
+}
+
+
+def initial_files() -> dict[str, str]:
+    files = {"site.toml": SITE_TOML, "content/tags.py": TAGS_PY, "content/about.md": ABOUT.text(),
+             **TEMPLATES, **DATA, **STATIC}
+    files.update({f"content/posts/{name}.md": post.text()
+                  for name, post in INITIAL_POSTS.items()})
+    return files
+
+
+titles = st.sampled_from(["Alpha", "Beta", "Gamma", "Delta", 'Quote " & <tag>', "Éé"])
+days = st.integers(1, 9)
+tag_sets = st.lists(st.sampled_from(TAGS), max_size=3, unique=True).map(tuple)
+bodies = st.lists(st.sampled_from(PARAGRAPHS), min_size=1, max_size=3).map("\n\n".join)
+posts = st.builds(Post, title=titles, day=days, tags=tag_sets, body=bodies,
+                  draft=st.booleans(), toml=st.booleans(), rev=st.integers(0, 9))
+front_matter_changes = st.one_of(
+    st.tuples(st.just("title"), titles), st.tuples(st.just("day"), days),
+    st.tuples(st.just("tags"), tag_sets),
+    st.sampled_from([("draft", None), ("toml", None), ("slug", None)]))
+digits = st.integers(0, 9)
+picks = st.integers(0, 50)  # an index into whatever exists, modulo its length
+HOW = ("variant", "original")
+
+REV = re.compile(r"REV\d")
+ONE_SECOND = 1_000_000_000
+
+
+def write(path: Path, text: str) -> None:
+    """Write a file as a file system that keeps whole seconds would: two writes in the
+    same second leave the same mtime."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    mtime = path.stat().st_mtime_ns // ONE_SECOND * ONE_SECOND
+    os.utime(path, ns=(mtime, mtime))
+
+
+def write_site(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        write(folder / name, text)
+    return folder
+
+
+# -- comparing outputs --------------------------------------------------------------------------
+
+def differences(incremental: dict[str, bytes], clean: dict[str, bytes]) -> str:
+    """Which files differ between two output trees, and a readable diff of the first."""
+    only_incremental = sorted(incremental.keys() - clean.keys())
+    only_clean = sorted(clean.keys() - incremental.keys())
+    changed = sorted(n for n in incremental.keys() & clean.keys() if incremental[n] != clean[n])
+    if not (only_incremental or only_clean or changed):
+        return ""
+    lines = [f"only in the incremental output: {only_incremental}",
+             f"only in the clean output: {only_clean}",
+             f"different bytes: {changed}"]
+    if changed:
+        name = changed[0]
+        lines += difflib.unified_diff(
+            clean[name].decode("utf-8", "replace").splitlines(),
+            incremental[name].decode("utf-8", "replace").splitlines(),
+            f"clean/{name}", f"incremental/{name}", lineterm="")
+    return "\n".join(lines)
+
+
+def assert_same_output(incremental: Path, clean: Path) -> None:
+    problem = differences(tree(incremental), tree(clean))
+    assert not problem, "the incremental build differs from a clean build:\n" + problem
+
+
+def broken_links(result: BuildResult) -> list[str]:
+    """The build's warnings (broken links), its output folder taken out."""
+    prefix = display_path(result.output)
+    return sorted(w.replace(prefix, "OUT", 1) for w in result.warnings)
+
+
+def clean_build(site: Path, folder: Path) -> tuple[Path, BuildResult]:
+    """A clean build of a fresh copy of `site` (no cache, no bytecode) into folder/out."""
+    shutil.rmtree(folder, ignore_errors=True)
+    copy = folder / "site"
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".renderer-cache", "__pycache__"))
+    out = folder / "out"
+    return out, build(copy, output=out, jobs=1, clean=True)
+
+
+# -- the state machine --------------------------------------------------------------------------
+
+class IncrementalBuilds(RuleBasedStateMachine):
+    """Random edits to a real site; after each, the incremental output is the clean one."""
+
+    base: ClassVar[Path]  # set by the test: where each run makes its folder
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = Path(tempfile.mkdtemp(prefix="run-", dir=self.base))
+        self.site = self.root / "site"
+        self.out = self.root / "out"
+        self.posts: dict[str, Post] = {}
+        self.cache_warnings: list[str] = []
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def put(self, relative: str, text: str) -> None:
+        write(self.site / relative, text)
+
+    def bump(self, relative: str, digit: int) -> None:
+        """A new REV digit: an edit of the same size (or, same digit, a save of the same
+        text)."""
+        text = (self.site / relative).read_text(encoding="utf-8")
+        self.put(relative, REV.sub(f"REV{digit}", text, count=1))
+
+    def put_post(self, name: str, post: Post) -> None:
+        self.posts[name] = post
+        self.put(f"content/posts/{name}.md", post.text())
+
+    def pick_post(self, pick: int) -> str:
+        names = sorted(self.posts)
+        return names[pick % len(names)]
+
+    def incremental_build(self) -> BuildResult:
+        return build(self.site, output=self.out, jobs=1, warn=self.cache_warnings.append)
+
+    @initialize()
+    def start(self) -> None:
+        write_site(self.site, initial_files())
+        self.posts = dict(INITIAL_POSTS)
+
+    # -- after every step ----------------------------------------------------------------
+
+    @invariant()
+    def incremental_equals_clean(self) -> None:
+        result = self.incremental_build()
+        assert not self.cache_warnings, self.cache_warnings
+        clean_out, clean_result = clean_build(self.site, self.root / "clean")
+        assert_same_output(self.out, clean_out)
+        assert (result.pages, result.static) == (clean_result.pages, clean_result.static)
+        # The same broken links (page and link), then the same words for them (draft or not).
+        incremental, clean = broken_links(result), broken_links(clean_result)
+        assert [w.rpartition("), ")[0] for w in incremental] \
+            == [w.rpartition("), ")[0] for w in clean], "the broken links differ"
+        assert incremental == clean, "the broken links are described differently"
+        # Nothing changed since: nothing to write (a file too recent to trust may be
+        # rendered again), and the same warnings.
+        again = self.incremental_build()
+        assert (again.written, again.removed) == (0, 0), again.summary()
+        assert broken_links(again) == clean, "a build without edits lost or changed warnings"
+
+    # -- posts ------------------------------------------------------------------------------
+
+    @precondition(lambda self: self.posts)
+    @rule(pick=picks, body=bodies)
+    def edit_body(self, pick: int, body: str) -> None:
+        """Only the body changes; the front matter stays as it is."""
+        name = self.pick_post(pick)
+        self.put_post(name, replace(self.posts[name], body=body))
+
+    @precondition(lambda self: self.posts)
+    @rule(pick=picks, digit=digits, again=st.none() | digits)
+    def edit_body_same_size(self, pick: int, digit: int, again: int | None) -> None:
+        """A same-size edit of the body; with `again`, a build and at once another one:
+        the same second and size, so the mtime the build saw."""
+        name = self.pick_post(pick)
+        self.put_post(name, replace(self.posts[name], rev=digit))
+        if again is not None:
+            self.incremental_equals_clean()
+            self.put_post(name, replace(self.posts[name], rev=again))
+
+    @precondition(lambda self: self.posts)
+    @rule(pick=picks, change=front_matter_changes)
+    def edit_front_matter(self, pick: int, change: tuple[str, Any]) -> None:
+        """Title, date (the order of the posts), tags, draft, slug (the URL), or YAML to
+        TOML and back (other bytes, the same fields)."""
+        name = self.pick_post(pick)
+        post = self.posts[name]
+        key, value = change
+        if key in ("draft", "toml"):
+            value = not getattr(post, key)
+        elif key == "slug":
+            value = f"{name}-own" if post.slug is None else None
+        self.put_post(name, replace(post, **{key: value}))
+
+    @rule(name=st.sampled_from(POST_NAMES), post=posts)
+    def add_or_replace_post(self, name: str, post: Post) -> None:
+        self.put_post(name, post)
+
+    @precondition(lambda self: self.posts)
+    @rule(pick=picks)
+    def delete_post(self, pick: int) -> None:
+        name = self.pick_post(pick)
+        del self.posts[name]
+        (self.site / f"content/posts/{name}.md").unlink()
+
+    @rule(post=posts)
+    def rewrite_about(self, post: Post) -> None:
+        """The page of a `page =` route: edited, or a draft (then it has no URL)."""
+        self.put("content/about.md", replace(post, slug=None).text())
+
+    # -- templates, partials, data files, Python, site.toml -------------------------------
+
+    @rule(name=st.sampled_from(sorted(TEMPLATES)), how=st.sampled_from(HOW) | digits)
+    def edit_template(self, name: str, how: str | int) -> None:
+        """A template or partial (include, import, macro): a same-size edit (a digit), or
+        rewritten (when it has a variant), or put back."""
+        if isinstance(how, int):
+            self.bump(name, how)
+        else:
+            self.put(name, TEMPLATE_VARIANTS.get(name, TEMPLATES[name])
+                     if how == "variant" else TEMPLATES[name])
+
+    @rule(digit=st.none() | digits)
+    def add_edit_or_delete_optional_partial(self, digit: int | None) -> None:
+        """banner.html, included with `ignore missing`: it appears, changes or goes."""
+        banner = self.site / "templates/banner.html"
+        if digit is None and banner.exists():
+            banner.unlink()
+        else:
+            self.put("templates/banner.html", REV.sub(f"REV{digit or 0}", BANNER))
+
+    @rule(name=st.sampled_from(sorted(DATA)), how=st.sampled_from(HOW) | digits)
+    def edit_data(self, name: str, how: str | int) -> None:
+        if isinstance(how, int):
+            self.bump(name, how)
+        else:
+            self.put(name, DATA_VARIANTS[name] if how == "variant" else DATA[name])
+
+    @rule(how=st.integers(0, len(TAGS_PY_VARIANTS) - 1).map(str) | digits)
+    def edit_python(self, how: str | int) -> None:
+        """A same-size edit (a digit), or one of the variants of the source."""
+        if isinstance(how, int):
+            self.bump("content/tags.py", how)
+        else:
+            self.put("content/tags.py", TAGS_PY_VARIANTS[int(how)])
+
+    @rule(how=st.integers(0, len(SITE_TOML_VARIANTS) - 1).map(str) | digits)
+    def edit_site_toml(self, how: str | int) -> None:
+        if isinstance(how, int):
+            self.bump("site.toml", how)
+        else:
+            self.put("site.toml", SITE_TOML_VARIANTS[int(how)])
+
+    # -- static files -------------------------------------------------------------------------
+
+    @rule(name=st.sampled_from(sorted(STATIC)),
+          text=st.none() | digits | st.sampled_from(["", "x", "longer text\n"]))
+    def static_file(self, name: str, text: str | int | None) -> None:
+        """Added or edited (a digit: same size; or other text), or deleted (None)."""
+        if text is None:
+            (self.site / name).unlink(missing_ok=True)
+        else:
+            self.put(name, REV.sub(f"REV{text}", STATIC[name]) if isinstance(text, int)
+                     else text)
+
+    # -- time, the output folder, a failed build ----------------------------------------------
+
+    @rule()
+    def files_grow_old(self) -> None:
+        """Every file of the site an hour old (a checkout that keeps mtimes): the next
+        builds trust size and mtime instead of hashing."""
+        old = (time.time_ns() - 3600 * ONE_SECOND) // ONE_SECOND * ONE_SECOND
+        for path in self.site.rglob("*"):
+            if path.is_file() and ".renderer-cache" not in path.parts:
+                os.utime(path, ns=(old, old))
+
+    @rule(pick=picks, delete=st.booleans())
+    def tamper_with_output(self, pick: int, delete: bool) -> None:
+        """Someone edits or deletes a file in the output folder."""
+        files = sorted(path for path in self.out.rglob("*") if path.is_file())
+        path = files[pick % len(files)]
+        if delete:
+            path.unlink()
+        else:
+            path.write_bytes(path.read_bytes() + b"<!-- edited by hand -->")
+
+    @rule(name=st.sampled_from(["content/settings.toml", "content/nav.yaml", "content/tags.py",
+                                "templates/base.html", "templates/macros.html",
+                                "content/posts/a.md"]),
+          digit=digits, fresh=st.booleans())
+    def edit_while_building(self, name: str, digit: int, fresh: bool) -> None:
+        """A file edited while a build runs, after the build read it: the next build must
+        see the edit. `fresh`: site.toml edited first, so that the build reads every file
+        for the first time."""
+        if fresh:
+            self.put("site.toml", (self.site / "site.toml").read_text() + "# edited\n")
+        edited = []
+
+        def edit(done: int, total: int) -> None:
+            if done == total and not edited and (self.site / name).exists():
+                # A person's edit comes at least one tick of the file clock (a few ms)
+                # after the build started; within the same tick renderer cannot tell.
+                time.sleep(0.02)
+                self.bump(name, digit)
+                edited.append(name)
+
+        build(self.site, output=self.out, jobs=1, progress=edit,
+              warn=self.cache_warnings.append)
+        if not edited and (self.site / name).exists():
+            self.bump(name, digit)
+
+    @rule(name=st.sampled_from(["templates/base.html", "templates/macros.html",
+                                "content/settings.toml", "content/tags.py", "site.toml",
+                                "a post"]), pick=picks)
+    def breaking_edit_undone(self, name: str, pick: int) -> None:
+        """An edit that breaks the build (which then changes nothing), undone at once: the
+        site is as it was, within the same second."""
+        if name == "a post":
+            if not self.posts:
+                return
+            name = f"content/posts/{self.pick_post(pick)}.md"
+        breakage = {".html": "{% if %}\n", ".toml": "[broken\n", ".py": "def (:\n",
+                    ".md": "---\ntitle: [unclosed\n---\n"}[Path(name).suffix]
+        before = (self.site / name).read_text(encoding="utf-8")
+        self.put(name, breakage)
+        output_before = snapshot(self.out)
+        with pytest.raises(SiteError):
+            self.incremental_build()
+        assert snapshot(self.out) == output_before, "a failed build changed the output"
+        self.put(name, before)
+
+
+def test_incremental_builds_equal_clean_builds(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # As for most users, Python writes bytecode caches (__pycache__) of the site's sources.
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(IncrementalBuilds, "base", tmp_path, raising=False)
+    # On a failure hypothesis shrinks the steps to a minimal sequence, which can take some
+    # minutes; RENDERER_TEST_NO_SHRINK=1 reports the failing sequence as first found.
+    no_shrink = os.environ.get("RENDERER_TEST_NO_SHRINK")
+    run_state_machine_as_test(IncrementalBuilds, settings=settings(
+        max_examples=15, stateful_step_count=10, deadline=None, database=None,
+        phases=[phase for phase in Phase if not (no_shrink and phase is Phase.shrink)],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+
+
+# -- plain tests --------------------------------------------------------------------------------
+
+SMALL = {
+    "site.toml": """
+        [site]
+        title = "Small"
+
+        [sources]
+        posts = { glob = "content/posts/*.md", sort = "title" }
+
+        [[routes]]
+        url = "/"
+        template = "index.html"
+
+        [[routes]]
+        url = "/posts/<slug>/"
+        template = "post.html"
+        each = "posts"
+
+        [[routes]]
+        url = "/feed.xml"
+        template = "feed.xml"
+        """,
+    "templates/index.html": """
+        {% for post in data.posts -%}
+        <a href="{{ url_for('post', slug=post.slug) }}">{{ post.title }}</a>
+        {% endfor %}""",
+    "templates/post.html": "<h1>{{ page.title }}</h1>\n{{ page.content }}\n",
+    "templates/feed.xml": "<feed>{% for post in data.posts %}{{ post.content }}{% endfor %}"
+                          "</feed>\n",
+    "content/posts/a.md": "---\ntitle: A\n---\nPost *A*.\n",
+    "content/posts/b.md": "---\ntitle: B\n---\nPost *B*.\n",
+    "content/posts/c.md": "---\ntitle: C\n---\nPost *C*.\n",
+    "static/style.css": "h1 { color: red }\n",
+}
+
+
+def build_ok(site: Path, *args: str | Path) -> str:
+    code, stdout, stderr = run_cli("build", site, "--jobs", "1", *args)
+    assert code == 0, stderr
+    return stdout
+
+
+def counts(summary: str) -> dict[str, int]:
+    """The numbers of the summary line: {"rendered": 2, "written": 2, ...}."""
+    return {word: int(number) for number, word in
+            re.findall(r"(\d+) (rendered|written|unchanged|removed)", summary)}
+
+
+def edit_body(site: Path, name: str, new: str) -> None:
+    path = site / "content" / "posts" / f"{name}.md"
+    text = path.read_text(encoding="utf-8")
+    edited = re.sub(r"Post \*\w+\*\.", new, text)
+    assert edited != text, text
+    path.write_text(edited, encoding="utf-8")
+
+
+def test_a_body_edit_renders_that_post_and_what_prints_bodies(tmp_path: Path) -> None:
+    site = make_site(tmp_path, SMALL)
+    out = site / "build"
+    build_ok(site)
+    before = {name: (out / name).stat() for name in tree(out)}
+    edit_body(site, "b", "Post *B*, edited.")
+    summary = build_ok(site)
+    # The post and the feed (which prints every body); the index lists titles only.
+    assert counts(summary) == {"rendered": 2, "written": 2, "unchanged": 4, "removed": 0}, \
+        summary
+    after = {name: (out / name).stat() for name in tree(out)}
+    rewritten = sorted(name for name in before
+                       if (after[name].st_ino, after[name].st_mtime_ns)
+                       != (before[name].st_ino, before[name].st_mtime_ns))
+    assert rewritten == ["feed.xml", "posts/b/index.html"]
+    assert b"<em>B</em>, edited." in (out / "posts/b/index.html").read_bytes()
+    clean_out, _ = clean_build(site, tmp_path / "clean")
+    assert_same_output(out, clean_out)
+
+
+def test_clean_trusts_nothing_in_the_cache(tmp_path: Path) -> None:
+    """An edit that size and mtime cannot show (the same size, the mtime put back, on files
+    too old to be hashed anyway) is the case for `--clean`: everything is rendered from
+    the files, and the cache's own files may hold anything."""
+    site = make_site(tmp_path, SMALL)
+    hour_ago = time.time_ns() - 3600 * ONE_SECOND
+    for path in site.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(hour_ago, hour_ago))
+    code, _, stderr = run_renderer("build", site)
+    assert code == 0, stderr
+    post = site / "content" / "posts" / "a.md"
+    edit_body(site, "a", "Post *Z*.")
+    os.utime(post, ns=(hour_ago, hour_ago))
+    # What the last build recorded and the front matter it parsed: nothing may be read.
+    corrupted = [*(site / ".renderer-cache").glob("build-*"),
+                 *(site / ".renderer-cache").glob("pages-*")]
+    assert len(corrupted) == 2, corrupted
+    for path in corrupted:
+        path.write_bytes(b"not a cache")
+    code, stdout, stderr = run_renderer("build", site, "--clean")
+    assert code == 0, stderr
+    assert "warning" not in stderr, stderr
+    assert counts(stdout)["rendered"] == 6, stdout  # 5 pages and a static file
+    assert b"<em>Z</em>" in (site / "build/posts/a/index.html").read_bytes()
+    clean_out, _ = clean_build(site, tmp_path / "clean")
+    assert_same_output(site / "build", clean_out)
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"\x80\x04garbage, not what renderer wrote\x00" * 3)
+
+
+def _truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+class _Unsafe:
+    """Unpickled, this would make a folder: a cache file must never be trusted with that."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[str]]:
+        return os.mkdir, (str(self.folder),)
+
+
+def _unsafe(path: Path) -> None:
+    path.write_bytes(pickle.dumps({"format": 2, "pages": _Unsafe(path.parent / "pwned")}))
+
+
+def _other_version(path: Path) -> None:
+    path.write_bytes(pickle.dumps({"format": 999, "renderer": "0.0.1"}))
+
+
+def _reshaped(path: Path) -> None:
+    """A well-formed pickle of this renderer version whose entries have another shape."""
+    value = pickle.loads(path.read_bytes())  # noqa: S301 - the cache this test just wrote
+    key = "outputs" if "outputs" in value else "pages"
+    value[key] = {name: ("a", "foreign", "entry") for name in value[key]}
+    path.write_bytes(pickle.dumps(value))
+
+
+def _sqlite_garbage(path: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    _garbage(path)
+
+
+def _sqlite_foreign(path: Path) -> None:
+    """A real SQLite database, of another schema (another renderer version, say)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE html (key TEXT PRIMARY KEY, body BLOB)")
+    db.close()
+
+
+def _manifest_garbage(path: Path) -> None:
+    path.write_text('{"files": [1, 2')
+
+
+CORRUPTIONS = {
+    "build-garbage": ("build-*.pickle", _garbage),
+    "build-truncated": ("build-*.pickle", _truncated),
+    "build-unsafe-pickle": ("build-*.pickle", _unsafe),
+    "build-other-version": ("build-*.pickle", _other_version),
+    "build-reshaped": ("build-*.pickle", _reshaped),
+    "pages-garbage": ("pages-*.pickle", _garbage),
+    "pages-unsafe-pickle": ("pages-*.pickle", _unsafe),
+    "pages-other-version": ("pages-*.pickle", _other_version),
+    "pages-reshaped": ("pages-*.pickle", _reshaped),
+    "markdown-garbage": ("markdown.sqlite", _sqlite_garbage),
+    "markdown-foreign-schema": ("markdown.sqlite", _sqlite_foreign),
+    "manifest-garbage": ("manifest-*.json", _manifest_garbage),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPTIONS))
+def test_a_corrupt_or_foreign_cache_file_is_discarded_with_a_warning(tmp_path: Path,
+                                                                     case: str) -> None:
+    pattern, corrupt = CORRUPTIONS[case]
+    site = make_site(tmp_path, SMALL)
+    out = tmp_path / "out"
+    build(site, output=out, jobs=1)
+    [path] = (site / ".renderer-cache").glob(pattern)
+    corrupt(path)
+    edit_body(site, "b", "Post *B*, edited.")  # so that Markdown is converted again
+    warnings: list[str] = []
+    build(site, output=out, jobs=1, warn=warnings.append)
+    assert any(path.name in warning for warning in warnings), warnings
+    assert not (path.parent / "pwned").exists(), "a cache file ran code"
+    clean_out, _ = clean_build(site, tmp_path / "clean")
+    assert_same_output(out, clean_out)
+    warnings.clear()  # the cache is whole again
+    build(site, output=out, jobs=1, warn=warnings.append)
+    assert warnings == []
+
+
+# -- one test per bug found by the state machine -------------------------------------------------
+
+def test_a_python_source_edited_in_the_same_second_is_run_anew(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python's bytecode cache (__pycache__) trusts a source's size and mtime in whole
+    seconds: a same-size edit within the second must not run the old code."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as for most users
+    site = write_site(tmp_path / "site", {
+        "site.toml": '[sources]\nn = "content/n.py:number"\n\n'
+                     '[[routes]]\nurl = "/"\ntemplate = "index.html"\n',
+        "templates/index.html": "{{ data.n }}\n",
+        "content/n.py": "def number():\n    return 1\n",
+    })
+    build(site, output=tmp_path / "out")
+    source = site / "content" / "n.py"
+    mtime = source.stat().st_mtime_ns
+    source.write_text("def number():\n    return 2\n")
+    os.utime(source, ns=(mtime, mtime))  # the same second, on a whole-second file system
+    build(site, output=tmp_path / "out")
+    assert (tmp_path / "out/index.html").read_text() == "2\n"
+
+
+def test_a_template_included_with_ignore_missing_may_appear_later(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {
+        "site.toml": '[[routes]]\nurl = "/"\ntemplate = "index.html"\n',
+        "templates/index.html": '<main>{% include "banner.html" ignore missing %}</main>\n',
+    })
+    build_ok(site)
+    (site / "templates" / "banner.html").write_text("banner")
+    build_ok(site)
+    assert (site / "build/index.html").read_text() == "<main>banner</main>\n"
+
+
+def test_a_new_static_file_in_an_existing_folder_is_copied(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {**SMALL, "static/img/a.svg": "<svg/>\n"})
+    build_ok(site)
+    (site / "static/img/b.svg").write_text("<svg></svg>\n")
+    build_ok(site)
+    assert (site / "build/img/b.svg").exists()
+
+
+def test_a_broken_link_stays_reported_by_later_builds(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {**SMALL,
+                                "content/posts/b.md": "---\ntitle: B\n---\nSee [a](../a/).\n"})
+    build_ok(site)
+    (site / "content/posts/a.md").unlink()
+    code, _, stderr = run_cli("build", site, "--jobs", "1")
+    assert code == 0 and "link to ../a/" in stderr, stderr
+    code, _, stderr = run_cli("build", site, "--jobs", "1")  # no edit in between
+    assert code == 0 and "link to ../a/" in stderr, stderr
+    code, _, stderr = run_cli("build", site, "--jobs", "1", "--strict")
+    assert code == 1, stderr
+
+
+def test_a_link_to_a_deleted_draft_is_then_a_link_to_a_missing_page(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {**SMALL,
+                                "content/posts/a.md": "---\ntitle: A\ndraft: true\n---\nA\n",
+                                "content/posts/b.md": "---\ntitle: B\n---\nSee [a](../a/).\n"})
+    code, _, stderr = run_cli("build", site, "--jobs", "1")
+    assert code == 0 and "a draft" in stderr, stderr
+    (site / "content/posts/a.md").unlink()
+    code, _, stderr = run_cli("build", site, "--jobs", "1")
+    assert code == 0 and "a URL the site does not produce" in stderr, stderr
+
+
+NOTE_SITE = {**SMALL, "content/note.toml": 'text = "old"\n',
+             "templates/post.html": "{{ page.title }}: {{ data.note.text }}\n",
+             "site.toml": SMALL["site.toml"].replace(
+                 "[sources]", '[sources]\n        note = "content/note.toml"')}
+
+
+@pytest.mark.parametrize("whole_seconds", [False, True], ids=["ns-mtimes", "whole-seconds"])
+def test_an_edit_made_while_a_build_runs_is_seen_by_the_next_build(
+        tmp_path: Path, whole_seconds: bool) -> None:
+    """A file the build has already read, edited before the build ends: the next build
+    must not take the new text for what the output was made from. Also where mtimes keep
+    whole seconds, so that the edit may carry a time from before the build began."""
+    site = make_site(tmp_path, NOTE_SITE)
+    note = site / "content" / "note.toml"
+
+    def edit_after_the_last_render(done: int, total: int) -> None:
+        if done == total:
+            (write if whole_seconds else Path.write_text)(note, 'text = "new"\n')
+
+    if whole_seconds and time.time() % 1 > 0.5:  # the build and the edit in one second
+        time.sleep(1.01 - time.time() % 1)
+    build(site, output=tmp_path / "out", jobs=1, progress=edit_after_the_last_render)
+    build(site, output=tmp_path / "out", jobs=1)
+    clean_out, _ = clean_build(site, tmp_path / "clean")
+    assert_same_output(tmp_path / "out", clean_out)
+
+
+def test_a_manifest_never_makes_a_build_delete_outside_its_output(tmp_path: Path) -> None:
+    site = make_site(tmp_path, SMALL)
+    out = tmp_path / "out"
+    build(site, output=out, jobs=1)
+    outside = tmp_path / "precious.txt"
+    outside.write_text("not renderer's\n")
+    [manifest] = (site / ".renderer-cache").glob("manifest-*.json")
+    value = json.loads(manifest.read_text())
+    value["files"] += ["../precious.txt", str(outside)]
+    manifest.write_text(json.dumps(value))
+    build(site, output=out, jobs=1)
+    assert outside.exists()
+
+
+def test_incremental_builds_in_worker_processes_equal_clean_builds(tmp_path: Path) -> None:
+    """Enough posts that --jobs 2 parses front matter and renders in worker processes."""
+    files = dict(SMALL)
+    files.update({f"content/posts/p{n:03}.md": f"---\ntitle: P{n:03}\n---\nPost *{n}*.\n"
+                  for n in range(80)})
+    site = make_site(tmp_path, files)
+    out = tmp_path / "out"
+    build(site, output=out, jobs=2)
+    edit_body(site, "b", "Post *B*, edited.")
+    (site / "content/posts/p001.md").write_text("---\ntitle: Renamed\n---\nPost *1*.\n")
+    (site / "content/posts/p002.md").unlink()
+    (site / "content/posts/new.md").write_text("---\ntitle: New\n---\nNew *post*.\n")
+    build(site, output=out, jobs=2)
+    clean_out, _ = clean_build(site, tmp_path / "clean")
+    assert_same_output(out, clean_out)
+    for n in range(3, 80):  # every page again: rendered in workers this time
+        edit_body(site, f"p{n:03}", f"Post *{n}*, edited.")
+    result = build(site, output=out, jobs=2)
+    assert result.rendered >= 77, result.summary()
+    clean_out, _ = clean_build(site, tmp_path / "clean")
+    assert_same_output(out, clean_out)
