@@ -545,6 +545,10 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     env = dict(os.environ)
+    # As installed: bytecode cached, so that no run pays for compiling the sources.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "renderer"),
+                    str(HERE)], check=False, env=env)
     renderer = renderer_command(args.renderer, env)
     info = machine_info(renderer, env, args.workdir)
     rows: list[Row] = []

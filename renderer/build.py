@@ -171,7 +171,7 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         remember(state, site, targets, rendered, broken, changes.globs, out, started_ns,
                  hashed)
         state.save(state_path)
-        pages.save()
+        pages.save(started_ns)
     finally:
         markdown.close()
         shutil.rmtree(staging, ignore_errors=True)

@@ -206,7 +206,9 @@ class Stamps:
                     continue
             entries[relative] = [stat.st_mtime_ns, stat.st_size, digest]
         self.entries = entries
-        self.written_at = time.time_ns()
+        # The stamps are as of the build's start: a same-size edit made while it ran, in
+        # the same second as a stamp, must still look racy to the next build.
+        self.written_at = started
 
 
 # -- parsed front matter ---------------------------------------------------------------------
@@ -288,11 +290,12 @@ class PageCache:
         self.put_at[relative] = time.time_ns()
         self.dirty = True
 
-    def save(self) -> None:
+    def save(self, started: int) -> None:
+        """Write the cache; its entries are trusted as of `started` (the build's start)."""
         if self.dirty:
             temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             temporary.write_bytes(pickle.dumps({
-                "format": FORMAT, "renderer": __version__, "written_at": time.time_ns(),
+                "format": FORMAT, "renderer": __version__, "written_at": started,
                 "pages": self.entries}, protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(temporary, self.path)
             self.dirty = False
