@@ -58,7 +58,8 @@ CHROMIUM = os.environ.get("RENDERER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-SKIPPED_AT_ROOT = ("build", "public", "node_modules", "venv")  # beside every dot-folder (.venv, .git ...)
+# Left out at the site's root, beside every dot-folder (.venv, .git ...):
+SKIPPED_AT_ROOT = ("build", "public", "node_modules", "venv")
 SKIPPED_EVERYWHERE = ("__pycache__",)
 DEFAULT_POSTS = 5000
 SERVING = re.compile(r"serving .* at (http://\S+?)(/\S*) \(")
