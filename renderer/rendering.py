@@ -1,0 +1,186 @@
+"""Rendering outputs into the staging folder, in this process or in forked workers.
+
+Every file goes through `Site.render_target`, the one road. A file whose bytes the output
+folder already holds is not staged. Workers are forked from a process that has loaded the
+site, so each loads it once, not once per page; their results come back with the URLs they
+built, for the memo the next build starts from.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .routing import Target
+from .site import Site
+
+LINK = re.compile(
+    rb"""<(?:a|link|img|script|source|iframe)\b[^>]*?\s(?:href|src)\s*=\s*["']([^"'#?]*)""",
+    re.IGNORECASE)
+PARALLEL_MINIMUM = 64  # fewer files than this render faster in one process than in a pool
+BATCH = 16
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """One file rendered into the staging folder, and what went into it."""
+
+    output: str
+    digest: str
+    links: tuple[str, ...]
+    dependencies: tuple[str, ...]
+    meta: tuple[str, ...]
+    globs: tuple[str, ...]
+    staged: bool  # False: the output folder already holds these bytes
+
+    def shared(self, strings: dict[str, str]) -> Rendering:
+        """This rendering with its paths and links made the objects already in `strings`:
+        5,000 pages name the same templates and link to the same pages, and the build
+        keeps every rendering until the end."""
+        def one(values: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(strings.setdefault(value, value) for value in values)
+
+        return Rendering(self.output, self.digest, one(self.links), one(self.dependencies),
+                         one(self.meta), self.globs, self.staged)
+
+
+def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Path,
+                   jobs: int, progress: Progress | None) -> dict[str, Rendering]:
+    with cycle_collector(True):
+        return _render_outputs(site, targets, plan, staging, jobs, progress)
+
+
+def _render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Path,
+                    jobs: int, progress: Progress | None) -> dict[str, Rendering]:
+    results: dict[str, Rendering] = {}
+    strings: dict[str, str] = {}
+    total = len(plan)
+    if jobs > 1 and total >= PARALLEL_MINIMUM and can_fork():
+        import multiprocessing  # only a build with enough to render pays for importing it
+
+        batches = [plan[i:i + BATCH] for i in range(0, total, BATCH)]
+        flush = getattr(site.converter.cache, "flush", None)
+        if flush is not None:
+            flush()  # nothing half-written may cross the fork
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs, initializer=_start_worker,
+                          initargs=(site, targets, staging)) as pool:
+            for renderings, urls in pool.imap_unordered(_render_batch, batches):
+                site.router.memo.update(urls)
+                for rendering in renderings:
+                    results[rendering.output] = rendering.shared(strings)
+                if progress is not None:
+                    progress(len(results), total)
+    else:
+        for output in plan:
+            results[output] = render_one(site, targets[output], staging).shared(strings)
+            if progress is not None:
+                progress(len(results), total)
+    return results
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked (they inherit the loaded site)."""
+    import multiprocessing  # only a build with enough to render pays for importing it
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def render_one(site: Site, target: Target, staging: Path) -> Rendering:
+    """Render one target into the staging folder, unless the output folder already
+    holds these very bytes (most files of most rebuilds)."""
+    rendered = site.render_target(target)
+    staged = not _holds(os.path.join(site.config.output, target.output), rendered.body)
+    if staged:
+        with open(staging_path(staging, target.output), "wb") as file:
+            file.write(rendered.body)
+    links: tuple[str, ...] = ()
+    if rendered.media_type.startswith("text/html"):
+        found = LINK.findall(rendered.body)
+        links = tuple(sorted({link.decode("utf-8", "replace") for link in found}))
+    root = site.config.root
+    return Rendering(target.output, hashlib.blake2b(rendered.body, digest_size=16).hexdigest(),
+                     links, relative_paths(root, rendered.dependencies),
+                     relative_paths(root, rendered.meta), tuple(sorted(rendered.globs)), staged)
+
+
+def relative_paths(root: Path, paths: Iterable[Path]) -> tuple[str, ...]:
+    """Paths as the cache keeps them: relative to the site folder when inside it."""
+    prefix = f"{root}{os.sep}"
+    skip = len(prefix)
+    return tuple(sorted(name[skip:] if name.startswith(prefix) else name
+                        for name in map(str, paths)))
+
+
+def _holds(path: str, body: bytes) -> bool:
+    try:
+        if os.stat(path).st_size != len(body):
+            return False
+        with open(path, "rb") as file:
+            return file.read() == body
+    except OSError:
+        return False
+
+
+def staging_path(staging: Path, output: str) -> str:
+    """Where an output waits: flat, since making and removing a folder per page costs
+    more than rendering some pages."""
+    return os.path.join(staging, hashlib.blake2b(output.encode(), digest_size=12).hexdigest())
+
+
+@dataclass
+class _Worker:
+    """What a forked worker process renders with (a copy of the parent's loaded site)."""
+
+    site: Site
+    targets: dict[str, Target]
+    staging: Path
+    sent_urls: set[str]
+    strings: dict[str, str] = field(default_factory=dict)
+
+
+_worker: _Worker | None = None  # set once in each worker process, never in the parent
+
+
+def _start_worker(site: Site, targets: dict[str, Target], staging: Path) -> None:
+    global _worker
+    _worker = _Worker(site, targets, staging, set(site.router.memo))
+
+
+def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
+    assert _worker is not None
+    site, targets = _worker.site, _worker.targets
+    renderings = [render_one(site, targets[output], _worker.staging).shared(_worker.strings)
+                  for output in outputs]
+    flush = getattr(site.converter.cache, "flush", None)
+    if flush is not None:
+        flush()
+    memo = site.router.memo
+    urls = {key: memo[key] for key in memo.keys() - _worker.sent_urls}
+    _worker.sent_urls.update(urls)
+    return renderings, urls
+
+
+@contextmanager
+def cycle_collector(enabled: bool) -> Iterator[None]:
+    """Run the block with Python's cycle collector on or off, then restore it."""
+    was = gc.isenabled()
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
