@@ -30,8 +30,9 @@ def find_broken_links(site: Site, targets: dict[str, Target], rendered: dict[str
     for output in targets:
         if output not in rendered and same_files:
             remembered = state.outputs[output].broken
-            # A link to a draft may since point to a deleted page: looked at again.
-            if not any(kind == "draft" for _, _, kind in remembered):
+            # A broken link is looked at again: the draft it pointed to may be deleted
+            # since, or the missing page it pointed to may be back as a draft.
+            if not remembered:
                 broken[output] = remembered
                 continue
         links = rendered[output].links if output in rendered else state.outputs[output].links

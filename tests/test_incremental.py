@@ -903,6 +903,18 @@ def test_a_link_to_a_deleted_draft_is_then_a_link_to_a_missing_page(tmp_path: Pa
     assert code == 0 and "a URL the site does not produce" in stderr, stderr
 
 
+def test_a_link_to_a_missing_page_is_then_a_link_to_a_draft(tmp_path: Path) -> None:
+    """The other way round (found by the stateful test): the set of pages stays the same,
+    and the page that was missing comes back as a draft."""
+    site = make_site(tmp_path, {**SMALL, "content/posts/a.md": None,
+                                "content/posts/b.md": "---\ntitle: B\n---\nSee [a](../a/).\n"})
+    code, _, stderr = run_cli("build", site, "--jobs", "1")
+    assert code == 0 and "a URL the site does not produce" in stderr, stderr
+    (site / "content/posts/a.md").write_text("---\ntitle: A\ndraft: true\n---\nA\n")
+    code, _, stderr = run_cli("build", site, "--jobs", "1")
+    assert code == 0 and "(/posts/a/), a draft" in stderr, stderr
+
+
 NOTE_SITE = {**SMALL, "content/note.toml": 'text = "old"\n',
              "templates/post.html": "{{ page.title }}: {{ data.note.text }}\n",
              "site.toml": SMALL["site.toml"].replace(
