@@ -47,6 +47,7 @@ from .rendering import (
     Rendering,
     can_fork,
     cycle_collector,
+    fork_pool,
     relative_paths,
     render_outputs,
 )
@@ -225,12 +226,11 @@ def read_pages_ahead(site: Site, pages: PageCache, jobs: int) -> dict[str, list[
     missing = [name for name in site.sources.markdown_files() if name not in pages.entries]
     if len(missing) < PARALLEL_MINIMUM or not can_fork():
         return {}
-    import multiprocessing
     import threading
 
     root = site.config.root
     stamps: dict[str, list[Any]] = {}
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+    with fork_pool(jobs) as pool:
         # Started after the fork: importing Werkzeug and compiling the rules takes as
         # long as parsing a few hundred pages, and this process would only wait.
         compiling = threading.Thread(target=_compile_rules, args=(site,), daemon=True)

@@ -16,9 +16,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .routing import Target
 from .site import Site
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 LINK = re.compile(
     rb"""<(?:a|link|img|script|source|iframe)\b[^>]*?\s(?:href|src)\s*=\s*["']([^"'#?]*)""",
@@ -64,15 +68,11 @@ def _render_outputs(site: Site, targets: dict[str, Target], plan: list[str], sta
     strings: dict[str, str] = {}
     total = len(plan)
     if jobs > 1 and total >= PARALLEL_MINIMUM and can_fork():
-        import multiprocessing  # only a build with enough to render pays for importing it
-
         batches = [plan[i:i + BATCH] for i in range(0, total, BATCH)]
         flush = getattr(site.converter.cache, "flush", None)
         if flush is not None:
             flush()  # nothing half-written may cross the fork
-        context = multiprocessing.get_context("fork")
-        with context.Pool(jobs, initializer=_start_worker,
-                          initargs=(site, targets, staging)) as pool:
+        with fork_pool(jobs, _start_worker, (site, targets, staging)) as pool:
             for renderings, urls in pool.imap_unordered(_render_batch, batches):
                 site.router.memo.update(urls)
                 for rendering in renderings:
@@ -85,6 +85,14 @@ def _render_outputs(site: Site, targets: dict[str, Target], plan: list[str], sta
             if progress is not None:
                 progress(len(results), total)
     return results
+
+
+def fork_pool(jobs: int, initializer: Callable[..., None] | None = None,
+              initargs: tuple[Any, ...] = ()) -> Pool:
+    """`jobs` worker processes forked from this one: they inherit the loaded site."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork").Pool(jobs, initializer, initargs)
 
 
 def can_fork() -> bool:

@@ -23,9 +23,9 @@ from stat import S_ISREG
 from types import ModuleType
 from typing import Any
 
-from .cache import PageCache
+from .cache import PageCache, text_digest
 from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, PythonReference, SiteConfig, SourceSpec
-from .content import MarkdownConverter, Page, load_data_file, load_page
+from .content import MarkdownConverter, Page, load_data_file, load_page, read_page
 from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
 
 
@@ -259,10 +259,11 @@ class Sources:
         if hit is not None:
             fields, digest = hit
             return Page(fields, path, self.converter, digest=digest)
-        page = load_page(path, self.config.root, self.converter)
-        self.page_cache.put(relative, stat, page.front_matter(), page.digest)
+        fields, body = read_page(path, self.config.root)
+        digest = text_digest(body)
+        self.page_cache.put(relative, stat, fields, digest)
         # Without its body, read again only if its HTML is not in the Markdown cache.
-        return Page(page.front_matter(), path, self.converter, digest=page.digest)
+        return Page(fields, path, self.converter, digest=digest)
 
     def _function(self, reference: PythonReference) -> Callable[..., Any]:
         module = self._module(reference.file)
