@@ -18,7 +18,6 @@ import hashlib
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from .rendering import (
     PARALLEL_MINIMUM,
     Progress,
     Rendering,
+    Staging,
     can_fork,
     cycle_collector,
     fork_pool,
@@ -112,7 +112,7 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         markdown.clear()
     site = Site(config, drafts=drafts, markdown_cache=markdown, page_cache=pages,
                 url_memo=state.urls)
-    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=cache))
+    staging = Staging.beside(cache, out)
     try:
         changes = Changes.since(state, pages, site)
         hashed = read_pages_ahead(site, pages, jobs) if not state.outline else {}
@@ -137,7 +137,7 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         pages.save(started_ns)
     finally:
         markdown.close()
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging.folder, ignore_errors=True)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -220,33 +220,44 @@ def read_pages_ahead(site: Site, pages: PageCache, jobs: int) -> dict[str, list[
     """Parse, in `jobs` processes, the front matter of the collections' Markdown files that
     the page cache lacks, and hash the files for their stamps. Enumerating the site reads
     them all before any page can be rendered: on a cold build of 5,000 posts, one process
-    doing that alone idles the rest. Meanwhile this process compiles the URL rules."""
+    doing that alone idles the rest. Meanwhile this process prepares what every render
+    worker would otherwise do for itself (`_prepare`)."""
     if jobs < 2:
         return {}
     missing = [name for name in site.sources.markdown_files() if name not in pages.entries]
     if len(missing) < PARALLEL_MINIMUM or not can_fork():
         return {}
-    import threading
-
     root = site.config.root
     stamps: dict[str, list[Any]] = {}
+
+    def keep(parsed: list[tuple[str, os.stat_result, dict[str, Any], str, str]]) -> None:
+        for relative, stat, fields, digest, file_hash in parsed:
+            pages.put(relative, stat, fields, digest)
+            stamps[relative] = [stat.st_mtime_ns, stat.st_size, file_hash]
+
+    keep(_read_pages((root, missing[:1])))  # here first: the workers inherit its imports
     with fork_pool(jobs) as pool:
-        # Started after the fork: importing Werkzeug and compiling the rules takes as
-        # long as parsing a few hundred pages, and this process would only wait.
-        compiling = threading.Thread(target=_compile_rules, args=(site,), daemon=True)
-        compiling.start()
-        chunks = [(root, missing[i:i + 64]) for i in range(0, len(missing), 64)]
-        for parsed in pool.imap_unordered(_read_pages, chunks):
-            for relative, stat, fields, digest, file_hash in parsed:
-                pages.put(relative, stat, fields, digest)
-                stamps[relative] = [stat.st_mtime_ns, stat.st_size, file_hash]
-        compiling.join()
+        chunks = [(root, missing[i:i + 64]) for i in range(1, len(missing), 64)]
+        parsed_chunks = pool.imap_unordered(_read_pages, chunks)
+        _prepare(site)  # while the workers parse: their results wait in the pool
+        for parsed in parsed_chunks:
+            keep(parsed)
     return stamps
 
 
-def _compile_rules(site: Site) -> None:
-    with contextlib.suppress(SiteError):  # reported where enumerating needs the rules
+def _prepare(site: Site) -> None:
+    """Done once here, before the render workers are forked, rather than once in each:
+    compile the URL rules and the routes' templates, and load Python-Markdown. An error
+    is left for rendering, which reports it where it belongs."""
+    with contextlib.suppress(Exception):
         site.router.compiled  # noqa: B018 - compiled on first use
+    templates = site.templates
+    for route in site.config.routes:
+        with contextlib.suppress(Exception):
+            for path in sorted(templates.dependencies(route.template)[0]):
+                templates.env.get_template(path.relative_to(templates.folder).as_posix())
+    with contextlib.suppress(Exception):
+        site.converter.load()
 
 
 def _read_pages(chunk: tuple[Path, list[str]]

@@ -54,14 +54,19 @@ class MarkdownConverter:
             return self.cache[key]
         except KeyError:
             pass
-        if self._markdown is None:
-            self._markdown = self._load_markdown()
+        self.load()
         self._markdown.reset()
         html = self._markdown.convert(load())
         result = (html, getattr(self._markdown, "toc", ""))
         self.cache[key] = result
         return result
 
+
+    def load(self) -> None:
+        """Import Python-Markdown and make the converter, if not done yet (the build does
+        it before forking workers, so that they do not do it each)."""
+        if self._markdown is None:
+            self._markdown = self._load_markdown()
 
     def _load_markdown(self) -> Any:
         """Python-Markdown with the site's extensions; a bad one is a site.toml error."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from stat import S_ISDIR, S_ISLNK, S_ISREG
 
 from .errors import SiteError, display_path
-from .rendering import Rendering, staging_path
+from .rendering import Rendering, Staging
 from .routing import Target
 
 Warn = Callable[[str], None]
@@ -30,13 +30,17 @@ class Written:
     removed: int = 0
 
 
-def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Target], out: Path,
-           manifest: Path, warn: Warn) -> Written:
+def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, Target],
+           out: Path, manifest: Path, warn: Warn) -> Written:
     """Move rendered files into `out`; delete what the last build wrote and this one did not."""
     result = Written()
     previous = read_manifest(manifest, warn)
     produced = set(targets)
     staged = sorted(output for output, rendering in rendered.items() if rendering.staged)
+    if staging.tree and len(staged) == len(produced) and _move_tree(staging.root, out):
+        write_manifest(manifest, produced)
+        result.written = len(staged)
+        return result
     check_in_the_way(staged, out, previous)
     out.mkdir(parents=True, exist_ok=True)
     ready: set[str] = {""}  # folders known to be in place (made, or cleared of a file)
@@ -46,7 +50,7 @@ def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Tar
             result.removed += _clear_way(parent, out, previous)
             os.makedirs(os.path.join(out, parent), exist_ok=True)
             ready.add(parent)
-        _replace(staging_path(staging, output), os.path.join(out, output))
+        _replace(staging.path(output), os.path.join(out, output))
     result.written += len(staged)
     result.unchanged += len(rendered) - len(staged) + len(produced) - len(rendered)
     real_out = os.path.realpath(out)
@@ -60,6 +64,21 @@ def commit(staging: Path, rendered: dict[str, Rendering], targets: dict[str, Tar
             _remove_empty_parents(path.parent, out)
     write_manifest(manifest, produced)
     return result
+
+
+def _move_tree(tree: str, out: Path) -> bool:
+    """Make the staged tree the output folder in one rename, if `out` is still missing or
+    empty and on the same file system; False to move file by file instead."""
+    if not os.path.isdir(tree) or out.is_symlink():
+        return False  # nothing staged (a site of no files); or a link the user keeps
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.is_dir() and not out.is_symlink():
+            out.rmdir()  # empty, or this fails and the files go one by one
+        os.rename(tree, out)
+    except OSError:
+        return False
+    return True
 
 
 def check_in_the_way(staged: list[str], out: Path, previous: set[str]) -> None:

@@ -56,13 +56,13 @@ class Rendering:
                          one(self.meta), self.globs, self.staged)
 
 
-def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Path,
+def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Staging,
                    jobs: int, progress: Progress | None) -> dict[str, Rendering]:
     with cycle_collector(True):
         return _render_outputs(site, targets, plan, staging, jobs, progress)
 
 
-def _render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Path,
+def _render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Staging,
                     jobs: int, progress: Progress | None) -> dict[str, Rendering]:
     results: dict[str, Rendering] = {}
     strings: dict[str, str] = {}
@@ -102,13 +102,13 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def render_one(site: Site, target: Target, staging: Path) -> Rendering:
+def render_one(site: Site, target: Target, staging: Staging) -> Rendering:
     """Render one target into the staging folder, unless the output folder already
     holds these very bytes (most files of most rebuilds)."""
     rendered = site.render_target(target)
     staged = not _holds(os.path.join(site.config.output, target.output), rendered.body)
     if staged:
-        with open(staging_path(staging, target.output), "wb") as file:
+        with open(staging.path(target.output), "wb") as file:
             file.write(rendered.body)
     links: tuple[str, ...] = ()
     if rendered.media_type.startswith("text/html"):
@@ -138,10 +138,53 @@ def _holds(path: str, body: bytes) -> bool:
         return False
 
 
-def staging_path(staging: Path, output: str) -> str:
-    """Where an output waits: flat, since making and removing a folder per page costs
-    more than rendering some pages."""
-    return os.path.join(staging, hashlib.blake2b(output.encode(), digest_size=12).hexdigest())
+@dataclass
+class Staging:
+    """Where rendered files wait until the build has no errors.
+
+    Into an output folder that holds files, each is moved on its own, so the staging
+    folder is flat: making and removing a folder per page costs more than rendering some
+    pages. Into a missing or empty output folder (a first build, a `--clean` build after
+    deleting it) the staging folder is laid out as the output itself, and the whole tree
+    becomes the output in one rename.
+    """
+
+    folder: Path
+    tree: bool
+    _made: set[str] = field(default_factory=set)  # folders of the tree made by this process
+
+    @classmethod
+    def beside(cls, cache: Path, out: Path) -> Staging:
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="staging-", dir=cache))
+        return cls(folder, tree=not _holds_anything(out))
+
+    @property
+    def root(self) -> str:
+        """The folder that becomes the output, in tree mode."""
+        return os.path.join(self.folder, "tree")
+
+    def path(self, output: str) -> str:
+        """Where `output` waits (its folder made, in tree mode)."""
+        if not self.tree:
+            return os.path.join(self.folder,
+                                hashlib.blake2b(output.encode(), digest_size=12).hexdigest())
+        parent = output.rpartition("/")[0]
+        if parent not in self._made:
+            os.makedirs(os.path.join(self.root, parent), exist_ok=True)
+            self._made.add(parent)
+        return os.path.join(self.root, output)
+
+
+def _holds_anything(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is not None
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # not a folder, or not readable: the careful way, file by file
 
 
 @dataclass
@@ -150,7 +193,7 @@ class _Worker:
 
     site: Site
     targets: dict[str, Target]
-    staging: Path
+    staging: Staging
     sent_urls: set[str]
     strings: dict[str, str] = field(default_factory=dict)
 
@@ -158,7 +201,7 @@ class _Worker:
 _worker: _Worker | None = None  # set once in each worker process, never in the parent
 
 
-def _start_worker(site: Site, targets: dict[str, Target], staging: Path) -> None:
+def _start_worker(site: Site, targets: dict[str, Target], staging: Staging) -> None:
     global _worker
     _worker = _Worker(site, targets, staging, set(site.router.memo))
 

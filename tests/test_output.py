@@ -219,3 +219,34 @@ def test_a_foreign_folder_where_a_file_goes_is_not_deleted(tmp_path: Path) -> No
     assert code == 1
     assert stderr.startswith("error: ")
     assert (foreign / "mine.txt").read_text() == "mine\n"
+
+
+def test_a_first_build_becomes_the_output_folder_as_if_made_by_mkdir(tmp_path: Path) -> None:
+    """Into a missing or empty output folder the staged tree is renamed into place: the
+    result is what moving file by file gives, with the permissions of a new folder."""
+    site = make_site(tmp_path, many_posts(80))
+    fresh, emptied, kept = tmp_path / "deep" / "fresh", tmp_path / "emptied", tmp_path / "kept"
+    emptied.mkdir()
+    kept.mkdir()
+    (kept / "CNAME").write_text("example.org\n")  # not empty: files are moved one by one
+    for out in (fresh, emptied, kept):
+        code, stdout, stderr = run_renderer("build", site, "--output", out, "--jobs", "2")
+        assert code == 0, stderr
+        assert "built 84 pages" in stdout
+    assert tree(fresh) == tree(emptied) == {
+        name: data for name, data in tree(kept).items() if name != "CNAME"}
+    reference = tmp_path / "made-by-mkdir"
+    reference.mkdir()
+    for folder in (fresh, emptied, fresh / "posts", fresh / "posts" / "post-000"):
+        assert folder.stat().st_mode == reference.stat().st_mode, folder
+    assert not list((site / ".renderer-cache").glob("staging-*"))
+
+
+def test_an_output_folder_that_is_a_link_stays_a_link(tmp_path: Path) -> None:
+    site = make_site(tmp_path, POSTS_SITE)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (site / "build").symlink_to(elsewhere, target_is_directory=True)
+    build_ok(site)
+    assert (site / "build").is_symlink()
+    assert (elsewhere / "posts" / "a" / "index.html").is_file()
