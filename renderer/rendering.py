@@ -58,12 +58,10 @@ class Rendering:
 
 def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Staging,
                    jobs: int, progress: Progress | None) -> dict[str, Rendering]:
-    with cycle_collector(True):
-        return _render_outputs(site, targets, plan, staging, jobs, progress)
-
-
-def _render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Staging,
-                    jobs: int, progress: Progress | None) -> dict[str, Rendering]:
+    """Render the outputs of `plan`. Rendering (Jinja, Markdown) makes reference cycles,
+    so the cycle collector runs wherever pages render: in the workers, or here; not in
+    this process while it only gathers what workers send, where a collection would walk
+    the whole build's bookkeeping again and again for no garbage."""
     results: dict[str, Rendering] = {}
     strings: dict[str, str] = {}
     total = len(plan)
@@ -79,7 +77,8 @@ def _render_outputs(site: Site, targets: dict[str, Target], plan: list[str], sta
                     results[rendering.output] = rendering.shared(strings)
                 if progress is not None:
                     progress(len(results), total)
-    else:
+        return results
+    with cycle_collector(True):
         for output in plan:
             results[output] = render_one(site, targets[output], staging).shared(strings)
             if progress is not None:
@@ -89,10 +88,18 @@ def _render_outputs(site: Site, targets: dict[str, Target], plan: list[str], sta
 
 def fork_pool(jobs: int, initializer: Callable[..., None] | None = None,
               initargs: tuple[Any, ...] = ()) -> Pool:
-    """`jobs` worker processes forked from this one: they inherit the loaded site."""
+    """`jobs` worker processes forked from this one: they inherit the loaded site.
+
+    What this process holds is moved out of the cycle collector's sight first (gc.freeze):
+    a worker's collections would otherwise walk, and so copy page by page, all the memory
+    it shares with this process."""
     import multiprocessing
 
-    return multiprocessing.get_context("fork").Pool(jobs, initializer, initargs)
+    gc.freeze()
+    try:
+        return multiprocessing.get_context("fork").Pool(jobs, initializer, initargs)
+    finally:
+        gc.unfreeze()
 
 
 def can_fork() -> bool:
@@ -204,6 +211,7 @@ _worker: _Worker | None = None  # set once in each worker process, never in the 
 def _start_worker(site: Site, targets: dict[str, Target], staging: Staging) -> None:
     global _worker
     _worker = _Worker(site, targets, staging, set(site.router.memo))
+    gc.enable()
 
 
 def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
