@@ -230,6 +230,9 @@ def safe_loads(data: bytes) -> Any:
     return _DatesOnly(io.BytesIO(data)).load()
 
 
+RESTAMP_LIMIT = 50
+
+
 class PageCache:
     """Front matter and body digest of Markdown files, by path, size and mtime.
 
@@ -243,6 +246,7 @@ class PageCache:
         self.written_at = 0
         self.put_at: dict[str, int] = {}  # entries made by this process, and when
         self.dirty = clean
+        self.restamped = 0  # entries put again with the front matter they had
         if not clean and path.exists():
             self._load(warn)
 
@@ -286,13 +290,23 @@ class PageCache:
             kept = safe_loads(pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
         except (pickle.PicklingError, pickle.UnpicklingError, TypeError, AttributeError):
             return  # only plain data and dates may go in
+        previous = self.entries.get(relative)
         self.entries[relative] = (stat.st_mtime_ns, stat.st_size, kept, digest)
         self.put_at[relative] = time.time_ns()
-        self.dirty = True
+        if previous is None or previous[2] != kept:
+            self.dirty = True
+        else:
+            self.restamped += 1
 
     def save(self, started: int) -> None:
-        """Write the cache; its entries are trusted as of `started` (the build's start)."""
-        if self.dirty:
+        """Write the cache; its entries are trusted as of `started` (the build's start).
+
+        Not when all this build learned is new stamps for pages whose front matter is as
+        the file has it (after editing a post's text): the next build parses those few
+        again, which costs less than writing 5,000 entries. The front matter the file
+        keeps is what matters (it tells a body edit from a front matter edit), and it is
+        current. Past `RESTAMP_LIMIT` such pages, the file is written after all."""
+        if self.dirty or self.restamped > RESTAMP_LIMIT:
             temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             temporary.write_bytes(pickle.dumps({
                 "format": FORMAT, "renderer": __version__, "written_at": started,
@@ -379,8 +393,9 @@ class BuildState:
             return cls(config_key)
 
     def save(self, path: Path) -> None:
-        # Equal strings made one object, so that pickle writes each path and link once
-        # (the same file names recur in thousands of dependency sets).
+        # Equal strings made one object, so that pickle writes each path once (the same
+        # file names recur in thousands of dependency sets). Links are shared already:
+        # by the build (Rendering.shared), and by the unpickler for those it read.
         strings: dict[str, str] = {}
         one = strings.setdefault
         depsets: dict[frozenset[str], int] = {}
@@ -388,9 +403,8 @@ class BuildState:
         for name, entry in self.outputs.items():
             index = depsets.setdefault(entry.dependencies, len(depsets))
             meta = depsets.setdefault(entry.meta, len(depsets))
-            outputs[name] = (index, meta, entry.globs, entry.digest,
-                             tuple(one(link, link) for link in entry.links), entry.broken,
-                             entry.mtime, entry.size)
+            outputs[name] = (index, meta, entry.globs, entry.digest, entry.links,
+                             entry.broken, entry.mtime, entry.size)
         listing = self.listing
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         temporary.write_bytes(pickle.dumps({

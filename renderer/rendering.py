@@ -78,7 +78,7 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
                 if progress is not None:
                     progress(len(results), total)
         return results
-    with cycle_collector(True):
+    with cycle_collector(True, frozen=True):
         for output in plan:
             results[output] = render_one(site, targets[output], staging).shared(strings)
             if progress is not None:
@@ -229,9 +229,13 @@ def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
 
 
 @contextmanager
-def cycle_collector(enabled: bool) -> Iterator[None]:
-    """Run the block with Python's cycle collector on or off, then restore it."""
+def cycle_collector(enabled: bool, *, frozen: bool = False) -> Iterator[None]:
+    """Run the block with Python's cycle collector on or off, then restore it. `frozen`:
+    what exists before the block is left out of its collections (gc.freeze), so that
+    rendering one page after loading the build's records does not walk them all."""
     was = gc.isenabled()
+    if frozen:
+        gc.freeze()
     if enabled:
         gc.enable()
     else:
@@ -243,3 +247,5 @@ def cycle_collector(enabled: bool) -> Iterator[None]:
             gc.enable()
         else:
             gc.disable()
+        if frozen:
+            gc.unfreeze()
