@@ -719,6 +719,26 @@ def test_a_body_edit_renders_that_post_and_what_prints_bodies(tmp_path: Path) ->
     assert_same_output(out, clean_out)
 
 
+def test_a_title_changed_and_changed_back_between_body_edits(tmp_path: Path) -> None:
+    """A body edit leaves the front matter cache file as it was (only stamps are new);
+    what it keeps must still tell the next build that a title changed."""
+    site = make_site(tmp_path, SMALL)
+    out = site / "build"
+    post = site / "content" / "posts" / "b.md"
+    build_ok(site)
+    steps = [("Post *B*.", "Post *B*, edited."), ("title: B", "title: Bee"),
+             ("edited.", "edited twice."), ("title: Bee", "title: B")]
+    for old, new in steps:
+        text = post.read_text(encoding="utf-8")
+        post.write_text(text.replace(old, new), encoding="utf-8")
+        past = time.time_ns() - 10_000_000_000  # not racy: the caches trust it
+        os.utime(post, ns=(past, past))
+        build_ok(site)
+        clean_out, _ = clean_build(site, tmp_path / "clean")
+        assert_same_output(out, clean_out)
+    assert b">B</a>" in (out / "index.html").read_bytes()
+
+
 def test_clean_trusts_nothing_in_the_cache(tmp_path: Path) -> None:
     """An edit that size and mtime cannot show (the same size, the mtime put back, on files
     too old to be hashed anyway) is the case for `--clean`: everything is rendered from
