@@ -25,7 +25,7 @@ from . import __version__
 if TYPE_CHECKING:
     import sqlite3
 
-FORMAT = 2
+FORMAT = 3
 RACY_NS = 2_000_000_000  # a file changed this close to the last build is hashed, not trusted
 Warn = Callable[[str], None]
 
@@ -352,10 +352,32 @@ class ListingRecord:
     globs: frozenset[str] = frozenset()
 
 
+DELTA_LIMIT = 500  # entries changed since the full record was written; past it, rewrite it
+
+
+@dataclass
+class _Base:
+    """The full record a state was read from, as read (a shallow copy of each table), so
+    that a build that changed a few entries writes only those, beside it."""
+
+    token: str
+    outputs: dict[str, OutputEntry]
+    stamps: dict[str, list[Any]]
+    urls: dict[str, str]
+    outline: dict[str, tuple[str, int, str]]
+    listing: ListingRecord
+
+
 @dataclass
 class BuildState:
     """The record of the last build into one output folder: enough to render only what
-    an edit touched, and to know what an unchanged page links to."""
+    an edit touched, and to know what an unchanged page links to.
+
+    On disk it is a full record, and beside it (`<name>.delta`) what the builds since
+    changed, as long as that is little: after editing one post, rewriting 5,000 entries
+    cost more than rendering the post. The full record alone is an older, still valid
+    state (a build that trusts it renders more, never less), so a delta that is missing,
+    corrupt or made for another full record is simply left out."""
 
     config_key: str = ""
     stamps: Stamps = field(default_factory=Stamps)
@@ -366,6 +388,7 @@ class BuildState:
     # globs. While none of those changed, a build need not enumerate the site again.
     outline: dict[str, tuple[str, int, str]] = field(default_factory=dict)
     listing: ListingRecord = field(default_factory=lambda: ListingRecord())
+    base: _Base | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, path: Path, config_key: str, warn: Warn) -> BuildState:
@@ -384,15 +407,84 @@ class BuildState:
                        for name, e in value["outputs"].items()}
             stamps = Stamps(value["stamps"], value["written_at"])
             files, meta, globs = value["listing"]
-            return cls(config_key, stamps, value["globs"], outputs, value["urls"],
-                       value["outline"], ListingRecord(frozenset(files), frozenset(meta),
-                                                       frozenset(globs)))
+            state = cls(config_key, stamps, value["globs"], outputs, value["urls"],
+                        value["outline"], ListingRecord(frozenset(files), frozenset(meta),
+                                                        frozenset(globs)))
+            state.base = _Base(value["token"], dict(outputs), dict(stamps.entries),
+                               dict(state.urls), state.outline, state.listing)
         except (OSError, pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError,
                 ValueError, AttributeError) as error:
             warn(f"{path}: discarding a corrupt build cache ({error!r})")
             return cls(config_key)
+        state._apply_delta(_delta_path(path), warn)
+        return state
+
+    def _apply_delta(self, path: Path, warn: Warn) -> None:
+        if not path.exists() or self.base is None:
+            return
+        try:
+            value = safe_loads(path.read_bytes())
+            if not isinstance(value, dict) or value.get("format") != FORMAT \
+                    or value.get("renderer") != __version__:
+                warn(f"{path}: discarding a build cache of another renderer version")
+                return
+            if value["config"] != self.config_key or value["base"] != self.base.token:
+                return  # made for another full record: that one is newer than it
+            outputs = {name: OutputEntry(frozenset(e[0]), frozenset(e[1]), *e[2:])
+                       for name, e in value["outputs"].items()}
+            stamps = dict(value["stamps"])
+            urls = dict(value["urls"])
+            globs = dict(value["globs"])
+            gone_outputs, gone_stamps = list(value["outputs_gone"]), list(value["stamps_gone"])
+            written_at = int(value["written_at"])
+        except (OSError, pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError,
+                ValueError, AttributeError) as error:
+            warn(f"{path}: discarding a corrupt build cache ({error!r})")
+            return
+        for name in gone_outputs:
+            self.outputs.pop(name, None)
+        for name in gone_stamps:
+            self.stamps.entries.pop(name, None)
+        self.outputs.update(outputs)
+        self.stamps.entries.update(stamps)
+        self.urls.update(urls)
+        self.globs = globs
+        self.stamps.written_at = written_at
 
     def save(self, path: Path) -> None:
+        """Write what differs from the full record, or, when that is much or the URL list
+        was made anew, the full record."""
+        delta = self._delta()
+        if delta is not None:
+            _write_pickle(_delta_path(path), delta)
+        else:
+            self._save_full(path)
+
+    def _delta(self) -> dict[str, Any] | None:
+        base = self.base
+        if base is None or self.outline is not base.outline or self.listing is not base.listing:
+            return None
+        outputs = {name: entry for name, entry in self.outputs.items()
+                   if base.outputs.get(name) is not entry}
+        stamps = {name: stamp for name, stamp in self.stamps.entries.items()
+                  if base.stamps.get(name) is not stamp}
+        urls = {key: url for key, url in self.urls.items() if base.urls.get(key) != url}
+        gone_outputs = [name for name in base.outputs if name not in self.outputs]
+        gone_stamps = [name for name in base.stamps if name not in self.stamps.entries]
+        if len(outputs) + len(stamps) + len(urls) + len(gone_outputs) + len(gone_stamps) \
+                > DELTA_LIMIT:
+            return None
+        return {
+            "format": FORMAT, "renderer": __version__, "config": self.config_key,
+            "base": base.token, "written_at": self.stamps.written_at, "globs": self.globs,
+            "outputs": {name: (tuple(e.dependencies), tuple(e.meta), e.globs, e.digest,
+                               e.links, e.broken, e.mtime, e.size)
+                        for name, e in outputs.items()},
+            "stamps": stamps, "urls": urls,
+            "outputs_gone": gone_outputs, "stamps_gone": gone_stamps,
+        }
+
+    def _save_full(self, path: Path) -> None:
         # Equal strings made one object, so that pickle writes each path once (the same
         # file names recur in thousands of dependency sets). Links are shared already:
         # by the build (Rendering.shared), and by the unpickler for those it read.
@@ -406,10 +498,9 @@ class BuildState:
             outputs[name] = (index, meta, entry.globs, entry.digest, entry.links,
                              entry.broken, entry.mtime, entry.size)
         listing = self.listing
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(pickle.dumps({
+        _write_pickle(path, {
             "format": FORMAT, "renderer": __version__, "config": self.config_key,
-            "written_at": self.stamps.written_at,
+            "token": os.urandom(8).hex(), "written_at": self.stamps.written_at,
             "stamps": {one(k, k): v for k, v in self.stamps.entries.items()},
             "globs": self.globs,
             "depsets": [tuple(one(p, p) for p in d) for d in depsets],
@@ -418,8 +509,19 @@ class BuildState:
                         for k, (url, index, source) in self.outline.items()},
             "listing": (tuple(one(p, p) for p in listing.files),
                         tuple(one(p, p) for p in listing.meta), tuple(listing.globs)),
-        }, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, path)
+        })
+        _delta_path(path).unlink(missing_ok=True)  # its base is gone: it would be ignored
+
+
+def _delta_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.delta")
+
+
+def _write_pickle(path: Path, value: Any) -> None:
+    """Write atomically: a reader never sees half a file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(temporary, path)
 
 
 def glob_digest(pattern: str) -> str:

@@ -739,6 +739,31 @@ def test_a_title_changed_and_changed_back_between_body_edits(tmp_path: Path) -> 
     assert b">B</a>" in (out / "index.html").read_bytes()
 
 
+def test_a_delta_left_from_an_older_full_record_is_ignored(tmp_path: Path) -> None:
+    """A small rebuild writes only what changed, beside the full record. If the full record
+    is rewritten and the old delta stays (a crash between the two writes), the delta
+    belongs to no record any more and must not be applied."""
+    site = make_site(tmp_path, SMALL)
+    out = site / "build"
+    build_ok(site)
+    edit_body(site, "a", "Post *A*, first.")
+    build_ok(site)
+    [delta] = (site / ".renderer-cache").glob("build-*.pickle.delta")
+    stale = delta.read_bytes()
+    write_post = site / "content" / "posts" / "d.md"
+    write_post.write_text("---\ntitle: D\n---\nPost *D*.\n", encoding="utf-8")
+    build_ok(site)  # a new post: the URL list is made anew and the full record written
+    assert not delta.exists()
+    delta.write_bytes(stale)
+    edit_body(site, "b", "Post *B*, second.")
+    summary = build_ok(site)
+    assert "0 warnings" in summary, summary
+    # Post b and the feed, which prints every body; nothing the stale delta would add.
+    assert counts(summary)["rendered"] == 2, summary
+    clean_out, _ = clean_build(site, tmp_path / "clean")
+    assert_same_output(out, clean_out)
+
+
 def test_clean_trusts_nothing_in_the_cache(tmp_path: Path) -> None:
     """An edit that size and mtime cannot show (the same size, the mtime put back, on files
     too old to be hashed anyway) is the case for `--clean`: everything is rendered from
@@ -827,6 +852,11 @@ CORRUPTIONS = {
     "build-unsafe-pickle": ("build-*.pickle", _unsafe),
     "build-other-version": ("build-*.pickle", _other_version),
     "build-reshaped": ("build-*.pickle", _reshaped),
+    "delta-garbage": ("build-*.pickle.delta", _garbage),
+    "delta-truncated": ("build-*.pickle.delta", _truncated),
+    "delta-unsafe-pickle": ("build-*.pickle.delta", _unsafe),
+    "delta-other-version": ("build-*.pickle.delta", _other_version),
+    "delta-reshaped": ("build-*.pickle.delta", _reshaped),
     "pages-garbage": ("pages-*.pickle", _garbage),
     "pages-unsafe-pickle": ("pages-*.pickle", _unsafe),
     "pages-other-version": ("pages-*.pickle", _other_version),
@@ -844,6 +874,9 @@ def test_a_corrupt_or_foreign_cache_file_is_discarded_with_a_warning(tmp_path: P
     site = make_site(tmp_path, SMALL)
     out = tmp_path / "out"
     build(site, output=out, jobs=1)
+    if pattern.endswith(".delta"):  # written by a rebuild that changed little
+        edit_body(site, "a", "Post *A*, first.")
+        build(site, output=out, jobs=1)
     [path] = (site / ".renderer-cache").glob(pattern)
     corrupt(path)
     edit_body(site, "b", "Post *B*, edited.")  # so that Markdown is converted again
