@@ -25,6 +25,7 @@ def find_broken_links(site: Site, targets: dict[str, Target], rendered: dict[str
     same_files = state.outputs.keys() == targets.keys()
     base_path = site.config.base_path
     known: dict[str, bool] = {}  # a site links to the same few URLs from many pages
+    rooted: dict[str, str | None] = {}  # links from the site's root resolve alike anywhere
     draft_urls: set[str] | None = None
     broken = {}
     for output in targets:
@@ -39,7 +40,12 @@ def find_broken_links(site: Site, targets: dict[str, Target], rendered: dict[str
         page_url = base_path + targets[output].url.lstrip("/")
         problems = []
         for link in links:
-            url = resolve_link(page_url, link, base_path)
+            if link in rooted:
+                url = rooted[link]
+            else:
+                url = resolve_link(page_url, link, base_path)
+                if link.startswith("/"):
+                    rooted[link] = url
             if url is None:
                 continue
             if url not in known:

@@ -41,9 +41,9 @@ def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, 
         write_manifest(manifest, produced)
         result.written = len(staged)
         return result
-    check_in_the_way(staged, out, previous)
+    folders = check_in_the_way(staged, out, previous)
     out.mkdir(parents=True, exist_ok=True)
-    ready: set[str] = {""}  # folders known to be in place (made, or cleared of a file)
+    ready = {"", *folders}  # folders known to be in place (there, made, or cleared of a file)
     for output in staged:
         parent = output.rpartition("/")[0]
         if parent not in ready:
@@ -81,9 +81,11 @@ def _move_tree(tree: str, out: Path) -> bool:
     return True
 
 
-def check_in_the_way(staged: list[str], out: Path, previous: set[str]) -> None:
-    """Refuse, before writing anything, to replace a file or folder renderer did not write."""
+def check_in_the_way(staged: list[str], out: Path, previous: set[str]) -> set[str]:
+    """Refuse, before writing anything, to replace a file or folder renderer did not write.
+    Returns the folders the staged files go into that are there already (as folders)."""
     checked: set[str] = set()
+    folders: set[str] = set()
     for output in staged:
         target = os.path.join(out, output)
         if S_ISDIR(_lstat_mode(target)):
@@ -94,9 +96,12 @@ def check_in_the_way(staged: list[str], out: Path, previous: set[str]) -> None:
                 continue
             checked.add(parent)
             mode = _lstat_mode(os.path.join(out, parent))
-            if (S_ISREG(mode) or S_ISLNK(mode)) and parent not in previous:
+            if S_ISDIR(mode):
+                folders.add(parent)
+            elif (S_ISREG(mode) or S_ISLNK(mode)) and parent not in previous:
                 raise SiteError(f"{display_path(out / parent)} is a file where the site needs "
                                 "a folder; renderer does not delete what it did not write")
+    return folders
 
 
 def _lstat_mode(path: str) -> int:
