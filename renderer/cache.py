@@ -307,11 +307,8 @@ class PageCache:
         keeps is what matters (it tells a body edit from a front matter edit), and it is
         current. Past `RESTAMP_LIMIT` such pages, the file is written after all."""
         if self.dirty or self.restamped > RESTAMP_LIMIT:
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            temporary.write_bytes(pickle.dumps({
-                "format": FORMAT, "renderer": __version__, "written_at": started,
-                "pages": self.entries}, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(temporary, self.path)
+            _write_pickle(self.path, {"format": FORMAT, "renderer": __version__,
+                                      "written_at": started, "pages": self.entries})
             self.dirty = False
 
 

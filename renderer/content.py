@@ -61,7 +61,6 @@ class MarkdownConverter:
         self.cache[key] = result
         return result
 
-
     def load(self) -> None:
         """Import Python-Markdown and make the converter, if not done yet (the build does
         it before forking workers, so that they do not do it each)."""
