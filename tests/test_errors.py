@@ -191,6 +191,18 @@ CASES = [
           "content/team.py": "def members():\n    return []\n\n\n"
                              "def numbers():\n    return [{'n': 1}, {'n': 'abc'}]\n"},
          "site.toml", ROUTE_3_LINE, ("abc",)),
+    Case("value-with-a-slash",
+         {"site.toml": toml_plus('[[routes]]\nurl = "/s/<slug>/"\ntemplate = "index.html"\n'
+                                 'each = "content/team.py:slugs"\n'),
+          "content/team.py": "def members():\n    return []\n\n\n"
+                             "def slugs():\n    return [{'slug': 'ok'}, {'slug': 'a/b'}]\n"},
+         "site.toml", ROUTE_3_LINE, ("a/b", "match back")),
+    Case("empty-value",
+         {"site.toml": toml_plus('[[routes]]\nurl = "/s/<string:slug>/"\n'
+                                 'template = "index.html"\neach = "content/team.py:slugs"\n'),
+          "content/team.py": "def members():\n    return []\n\n\n"
+                             "def slugs():\n    return [{'slug': 'ok'}, {'slug': ''}]\n"},
+         "site.toml", ROUTE_3_LINE, ("match back",)),
     Case("variables-without-each",
          {"site.toml": toml_plus('[[routes]]\nurl = "/x/<v>/"\ntemplate = "index.html"\n')},
          "site.toml", ROUTE_3_LINE, ("each", "'v'")),
