@@ -45,14 +45,13 @@ from .rendering import (
     Progress,
     Rendering,
     Staging,
-    can_fork,
     cycle_collector,
-    fork_pool,
     relative_paths,
     render_outputs,
 )
 from .routing import Target
 from .site import Site
+from .workers import Workers, can_fork
 
 CACHE_FOLDER = ".renderer-cache"
 
@@ -236,10 +235,10 @@ def read_pages_ahead(site: Site, pages: PageCache, jobs: int) -> dict[str, list[
             stamps[relative] = [stat.st_mtime_ns, stat.st_size, file_hash]
 
     keep(_read_pages((root, missing[:1])))  # here first: the workers inherit its imports
-    with fork_pool(jobs) as pool:
+    with Workers(jobs, _read_pages, ahead=4) as workers:  # 4: busy while _prepare runs
         chunks = [(root, missing[i:i + 64]) for i in range(1, len(missing), 64)]
-        parsed_chunks = pool.imap_unordered(_read_pages, chunks)
-        _prepare(site)  # while the workers parse: their results wait in the pool
+        parsed_chunks = workers.map_unordered(chunks)
+        _prepare(site)  # while the workers parse: their results wait in the pipes
         for parsed in parsed_chunks:
             keep(parsed)
     return stamps

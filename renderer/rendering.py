@@ -10,25 +10,25 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from .routing import Target
 from .site import Site
-
-if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
+from .workers import Workers, can_fork
 
 LINK = re.compile(
     rb"""<(?:a|link|img|script|source|iframe)\b[^>]*?\s(?:href|src)\s*=\s*["']([^"'#?]*)""",
     re.IGNORECASE)
 PARALLEL_MINIMUM = 64  # fewer files than this render faster in one process than in a pool
 BATCH = 16
+LISTING_SHARE = 10  # a route with under a tenth of the biggest one's pages: see `tasks`
 
 Progress = Callable[[int, int], None]
 
@@ -66,12 +66,12 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
     strings: dict[str, str] = {}
     total = len(plan)
     if jobs > 1 and total >= PARALLEL_MINIMUM and can_fork():
-        batches = [plan[i:i + BATCH] for i in range(0, total, BATCH)]
+        batches = tasks(plan, targets)
         flush = getattr(site.converter.cache, "flush", None)
         if flush is not None:
             flush()  # nothing half-written may cross the fork
-        with fork_pool(jobs, _start_worker, (site, targets, staging)) as pool:
-            for renderings, urls in pool.imap_unordered(_render_batch, batches):
+        with Workers(jobs, _render_batch, _start_worker, (site, targets, staging)) as workers:
+            for renderings, urls in workers.map_unordered(batches):
                 site.router.memo.update(urls)
                 for rendering in renderings:
                     results[rendering.output] = rendering.shared(strings)
@@ -86,27 +86,23 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
     return results
 
 
-def fork_pool(jobs: int, initializer: Callable[..., None] | None = None,
-              initargs: tuple[Any, ...] = ()) -> Pool:
-    """`jobs` worker processes forked from this one: they inherit the loaded site.
+def tasks(plan: list[str], targets: dict[str, Target]) -> list[list[str]]:
+    """The plan cut into the lists of outputs workers take one at a time.
 
-    What this process holds is moved out of the cycle collector's sight first (gc.freeze):
-    a worker's collections would otherwise walk, and so copy page by page, all the memory
-    it shares with this process."""
-    import multiprocessing
-
-    gc.freeze()
-    try:
-        return multiprocessing.get_context("fork").Pool(jobs, initializer, initargs)
-    finally:
-        gc.unfreeze()
-
-
-def can_fork() -> bool:
-    """Whether worker processes can be forked (they inherit the loaded site)."""
-    import multiprocessing  # only a build with enough to render pays for importing it
-
-    return "fork" in multiprocessing.get_all_start_methods()
+    A route that makes few pages (the index, the tag pages, an archive) makes the costly
+    ones: each lists many items, and rendering one can cost as much as a hundred posts.
+    They go first and one per task, so that both workers take some and neither is left
+    with them at the end while the other waits; the many pages of the big routes follow
+    in batches, which saves a message per page."""
+    routes = {output: targets[output].route for output in plan}
+    sizes = Counter(route.index for route in routes.values() if route is not None)
+    cut = max(sizes.values(), default=0) // LISTING_SHARE
+    listings = [output for output, route in routes.items()
+                if route is not None and sizes[route.index] <= cut]
+    alone = set(listings)
+    rest = [output for output in plan if output not in alone]
+    return [[output] for output in listings] + [rest[i:i + BATCH]
+                                                 for i in range(0, len(rest), BATCH)]
 
 
 def render_one(site: Site, target: Target, staging: Staging) -> Rendering:
@@ -201,7 +197,7 @@ class _Worker:
     site: Site
     targets: dict[str, Target]
     staging: Staging
-    sent_urls: set[str]
+    sent_urls: int  # how many of the URL memo's entries the parent has
     strings: dict[str, str] = field(default_factory=dict)
 
 
@@ -210,7 +206,7 @@ _worker: _Worker | None = None  # set once in each worker process, never in the 
 
 def _start_worker(site: Site, targets: dict[str, Target], staging: Staging) -> None:
     global _worker
-    _worker = _Worker(site, targets, staging, set(site.router.memo))
+    _worker = _Worker(site, targets, staging, len(site.router.memo))
     gc.enable()
 
 
@@ -222,9 +218,9 @@ def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
     flush = getattr(site.converter.cache, "flush", None)
     if flush is not None:
         flush()
-    memo = site.router.memo
-    urls = {key: memo[key] for key in memo.keys() - _worker.sent_urls}
-    _worker.sent_urls.update(urls)
+    memo = site.router.memo  # only ever added to: what is new is at its end
+    urls = dict(itertools.islice(memo.items(), _worker.sent_urls, None))
+    _worker.sent_urls = len(memo)
     return renderings, urls
 
 

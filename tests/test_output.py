@@ -9,6 +9,8 @@ same. Builds are reproducible: twice, clean or incremental, with one job or two.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -250,3 +252,63 @@ def test_an_output_folder_that_is_a_link_stays_a_link(tmp_path: Path) -> None:
     build_ok(site)
     assert (site / "build").is_symlink()
     assert (elsewhere / "posts" / "a" / "index.html").is_file()
+
+
+def test_an_error_in_a_worker_process_names_its_file_and_line(tmp_path: Path) -> None:
+    """With --jobs 2 the failing page renders in a worker: the error comes back to the
+    build with its template line, and the output folder is left as it was."""
+    site = make_site(tmp_path, many_posts(120))
+    build_ok(site, "--jobs", "2")
+    out = site / "build"
+    before = snapshot(out)
+    (site / "templates" / "post.html").write_text(
+        "<h1>{{ page.title }}</h1>\n{{ page.content }}\n"
+        "{% if page.title == 'Post 77' %}{{ page.missing.deeper }}{% endif %}\n")
+    code, _, stderr = run_renderer("build", site, "--jobs", "2")
+    assert code == 1
+    assert "templates/post.html:3" in stderr.replace(os.sep, "/"), stderr
+    assert "missing" in stderr
+    assert snapshot(out) == before
+
+
+KILLER_SITE = {
+    "site.toml": """\
+        [site]
+        title = "Killer"
+
+        [sources]
+        numbers = "content/numbers.py:numbers"
+
+        [[routes]]
+        url = "/n/<number>/"
+        template = "number.html"
+        each = "numbers"
+        context = "content/numbers.py:context"
+        """,
+    "content/numbers.py": """\
+        import os, signal
+
+        def numbers():
+            return [{"number": str(n)} for n in range(100)]
+
+        def context(number):
+            if number == "57" and os.environ.get("RENDERER_TEST_PARENT") != str(os.getpid()):
+                os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+            return {}
+        """,
+    "templates/number.html": "<p>{{ number }}</p>\n",
+}
+
+
+def test_a_worker_process_that_dies_fails_the_build_instead_of_hanging(tmp_path: Path) -> None:
+    """A worker killed mid-build (by the kernel's out-of-memory killer, say) is reported
+    and the build stops; nothing is written. The site's Python source kills the worker
+    that renders /n/57/, never the build's own process."""
+    site = make_site(tmp_path, KILLER_SITE)
+    script = ("import os, sys; os.environ['RENDERER_TEST_PARENT'] = str(os.getpid()); "
+              "from renderer.cli import main; sys.argv = ['renderer'] + sys.argv[1:]; main()")
+    completed = subprocess.run([sys.executable, "-c", script, "build", str(site), "--jobs", "2"],
+                               capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 1, completed.stderr
+    assert "worker process was killed by signal 9" in completed.stderr
+    assert not (site / "build").exists()
