@@ -6,6 +6,7 @@ build calls it per file, so what `serve` shows and what `build` writes cannot di
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -306,7 +307,14 @@ def describe(item: Any, position: int) -> str:
 
 
 def media_type_of(output: str) -> str:
-    guessed, _ = mimetypes.guess_type(output)
+    """The Content-Type of an output path; it depends on the file name alone (an output
+    path holds no ":", so no URL scheme), and 5,000 posts share the name index.html."""
+    return _media_type_of_name(output.rpartition("/")[2])
+
+
+@functools.lru_cache(maxsize=1024)
+def _media_type_of_name(name: str) -> str:
+    guessed, _ = mimetypes.guess_type(name)
     media_type = guessed or "application/octet-stream"
     if media_type.startswith("text/") or media_type in ("application/xml", "application/json",
                                                         "application/javascript",
