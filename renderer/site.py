@@ -102,7 +102,7 @@ class Site:
                 targets[output] = Target(url, output, static_file=root / source)
             else:
                 targets[output] = Target(url, output, routes[index], partial=True,
-                                         page_file=root / source if source else None)
+                                         page_source=source)
         self._targets = targets
         return targets
 
@@ -173,9 +173,10 @@ class Site:
         have made it: straight from its page file, or by enumerating its route."""
         route = partial.route
         assert route is not None
-        if partial.page_file is not None and route.each is not None:
+        if partial.page_source and route.each is not None:
             own = Record()
-            page = self.sources.page(partial.page_file, own)
+            page = self.sources.page(self.config.root / partial.page_source, own,
+                                     partial.page_source)
             variables = self._variables(route, self.router.arguments(route), page, 0)
             return Target(partial.url, partial.output, route, variables, page,
                           inputs=frozenset({page.path}))

@@ -118,9 +118,10 @@ class Sources:
         record.update(own)
         return value
 
-    def page(self, path: Path, record: Record) -> Page:
-        """The Markdown page at `path`, as a collection holding it would give it."""
-        page = self._file(path, record)
+    def page(self, path: Path, record: Record, relative: str | None = None) -> Page:
+        """The Markdown page at `path` (`relative` to the site folder, when known), as a
+        collection holding it would give it."""
+        page = self._file(path, record, relative)
         if not isinstance(page, Page):
             raise SourceError("not a Markdown page", file=path)
         return page
