@@ -67,8 +67,9 @@ def format_broken(site: Site, output: str, problem: tuple[str, str, str]) -> str
 
 def resolve_link(page_url: str, link: str, base_path: str) -> str | None:
     """A link as a site-relative path, or None when it points outside the site."""
-    if not link or link.startswith(("//", "mailto:", "tel:", "data:", "javascript:")):
-        return None
+    if not link or link.startswith(("https:", "http:", "//", "mailto:", "tel:", "data:",
+                                    "javascript:")):
+        return None  # the common schemes without urlsplit's cost: a site links out a lot
     if link.startswith("/") and "/." not in link:
         path = link  # already absolute and plain: the common case, without urljoin's cost
     elif urlsplit(link).scheme:
