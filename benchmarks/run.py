@@ -60,6 +60,7 @@ class Row:
     jobs: int
     per_page: bool = True
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
     tree_mb: list[float] = field(default_factory=list)
     error: str | None = None
@@ -69,6 +70,7 @@ class Row:
 @dataclass
 class Outcome:
     seconds: float
+    cpu: float  # user + system seconds of the process and the workers it waited for
     returncode: int
     rss_mb: float
     tree_mb: float | None
@@ -135,7 +137,8 @@ def run_once(cmd: list[str], log: Path, env: dict[str, str], timeout: float) -> 
     proc.returncode = os.waitstatus_to_exitcode(status)
     rss_kb = usage.ru_maxrss / (1024 if sys.platform == "darwin" else 1)  # macOS counts bytes
     tree_mb = sampler.peak_kb / 1024 if sampler and sampler.peak_kb else None
-    return Outcome(seconds, proc.returncode, rss_kb / 1024, tree_mb, log)
+    cpu = usage.ru_utime + usage.ru_stime  # Linux counts the children it reaped in
+    return Outcome(seconds, cpu, proc.returncode, rss_kb / 1024, tree_mb, log)
 
 
 def failure(outcome: Outcome, timeout: float) -> str:
@@ -159,6 +162,7 @@ def record(row: Row, outcome: Outcome, timeout: float, check: str | None = None)
         row.error = check
         return False
     row.times.append(outcome.seconds)
+    row.cpu.append(outcome.cpu)
     row.rss_mb.append(outcome.rss_mb)
     if outcome.tree_mb is not None:
         row.tree_mb.append(outcome.tree_mb)
@@ -457,22 +461,24 @@ def filesystem(path: Path) -> str:
 
 def table(rows: list[Row]) -> list[str]:
     out = [
-        "| N | tool | jobs | median s | p-min | p-max | peak RSS MB | sum RSS MB | per-page ms |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| N | tool | jobs | median s | p-min | p-max | CPU s | peak RSS MB | sum RSS MB "
+        "| per-page ms |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     failures: list[str] = []
     for row in rows:
         if row.error:
             failures.append(row.error)
             mark = f"failed ({len(failures)})"
-            out.append(f"| {row.posts} | {row.tool} | {row.jobs} | {mark} | | | | | |")
+            out.append(f"| {row.posts} | {row.tool} | {row.jobs} | {mark} | | | | | | |")
             continue
         median = statistics.median(row.times)
         per_page = fmt(median * 1000 / row.pages) if row.per_page and row.pages else "–"
         tree = fmt(max(row.tree_mb), 0) if row.tree_mb else "–"
         out.append(
             f"| {row.posts} | {row.tool} | {row.jobs} | {fmt(median)} | {fmt(min(row.times))} "
-            f"| {fmt(max(row.times))} | {fmt(max(row.rss_mb), 0)} | {tree} | {per_page} |"
+            f"| {fmt(max(row.times))} | {fmt(statistics.median(row.cpu))} "
+            f"| {fmt(max(row.rss_mb), 0)} | {tree} | {per_page} |"
         )
     if failures:
         out.append("")
@@ -482,12 +488,15 @@ def table(rows: list[Row]) -> list[str]:
 
 def ratios(rows: list[Row]) -> list[str]:
     """renderer's clean build against the floor, at the same size and jobs."""
-    done = {(r.posts, r.tool, r.jobs): statistics.median(r.times) for r in rows if not r.error}
+    done = {(r.posts, r.tool, r.jobs): r for r in rows if not r.error}
     out = []
-    for (n, tool, jobs), seconds in done.items():
+    for (n, tool, jobs), row in done.items():
         floor = done.get((n, "bare loop", jobs))
         if tool == "renderer" and floor:
-            out.append(f"- N={n}, jobs={jobs}: renderer takes {seconds / floor:.2f}x the floor")
+            wall = statistics.median(row.times) / statistics.median(floor.times)
+            cpu = statistics.median(row.cpu) / statistics.median(floor.cpu)
+            out.append(f"- N={n}, jobs={jobs}: renderer takes {wall:.2f}x the floor "
+                       f"(CPU time: {cpu:.2f}x)")
     return out
 
 

@@ -23,7 +23,6 @@ Task = TypeVar("Task")
 Result = TypeVar("Result")
 
 
-
 class WorkerDied(SiteError):
     """A worker process ended without a result (killed, out of memory, a crash)."""
 
@@ -148,7 +147,12 @@ class Workers(Generic[Task, Result]):
 
 def _serve(connection: Connection, function: Callable[[Any], Any],
            initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
-    """A worker's life: run `function` on each task received until told to stop."""
+    """A worker's life: run `function` on each task received until told to stop. Ctrl-C
+    is the build's to handle (it stops the workers): a worker ignores it rather than
+    print a traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if initializer is not None:
         initializer(*initargs)
     while True:
