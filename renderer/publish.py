@@ -62,7 +62,8 @@ def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, 
             path.unlink()
             result.removed += 1
             _remove_empty_parents(path.parent, out)
-    write_manifest(manifest, produced)
+    if produced != previous:  # as read, so a corrupt or foreign one is written anew
+        write_manifest(manifest, produced)
     return result
 
 
