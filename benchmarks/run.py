@@ -495,8 +495,11 @@ def ratios(rows: list[Row]) -> list[str]:
         if tool == "renderer" and floor:
             wall = statistics.median(row.times) / statistics.median(floor.times)
             cpu = statistics.median(row.cpu) / statistics.median(floor.cpu)
+            # Runs of one round ran minutes apart at most: their ratio is what drifts least
+            # when the machine's speed does.
+            paired = statistics.median(a / b for a, b in zip(row.times, floor.times, strict=False))
             out.append(f"- N={n}, jobs={jobs}: renderer takes {wall:.2f}x the floor "
-                       f"(CPU time: {cpu:.2f}x)")
+                       f"(CPU time: {cpu:.2f}x; median of the rounds' ratios: {paired:.2f}x)")
     return out
 
 
