@@ -36,7 +36,7 @@ from .cache import (
     text_digest,
 )
 from .config import SiteConfig, load_config
-from .content import load_page, read_page
+from .content import front_matter_digest, page_fields, read_page_text
 from .errors import LinkError, SiteError, display_path
 from .links import find_broken_links, format_broken
 from .publish import commit
@@ -192,11 +192,12 @@ class Changes:
             if fields is None:
                 continue
             try:
-                page = load_page(root / relative, root, site.converter)
+                block, body = read_page_text(root / relative)
+                if pages.same_front_matter(relative, front_matter_digest(block)) or \
+                        page_fields(block, root / relative, root) == fields:
+                    same_fields.add(relative)
             except (SiteError, OSError):
                 continue
-            if page.front_matter() == fields:
-                same_fields.add(relative)
         return cls(files, files - same_fields, globs,
                    {g for g, digest in state.globs.items() if globs.get(g) != digest})
 
@@ -229,9 +230,9 @@ def read_pages_ahead(site: Site, pages: PageCache, jobs: int) -> dict[str, list[
     root = site.config.root
     stamps: dict[str, list[Any]] = {}
 
-    def keep(parsed: list[tuple[str, os.stat_result, dict[str, Any], str, str]]) -> None:
-        for relative, stat, fields, digest, file_hash in parsed:
-            pages.put(relative, stat, fields, digest)
+    def keep(parsed: list[tuple[str, os.stat_result, dict[str, Any], str, str, str]]) -> None:
+        for relative, stat, fields, digest, front, file_hash in parsed:
+            pages.put(relative, stat, fields, digest, front)
             stamps[relative] = [stat.st_mtime_ns, stat.st_size, file_hash]
 
     keep(_read_pages((root, missing[:1])))  # here first: the workers inherit its imports
@@ -260,7 +261,7 @@ def _prepare(site: Site) -> None:
 
 
 def _read_pages(chunk: tuple[Path, list[str]]
-                ) -> list[tuple[str, os.stat_result, dict[str, Any], str, str]]:
+                ) -> list[tuple[str, os.stat_result, dict[str, Any], str, str, str]]:
     root, names = chunk
     parsed = []
     for name in names:
@@ -268,10 +269,12 @@ def _read_pages(chunk: tuple[Path, list[str]]
         try:
             stat = os.stat(path)
             file_hash = file_digest(path)
-            fields, body = read_page(path, root)
+            block, body = read_page_text(path)
+            fields = page_fields(block, path, root)
         except (SiteError, OSError):
             continue  # enumerating reads it again and reports the error where it belongs
-        parsed.append((name, stat, fields, text_digest(body), file_hash))
+        parsed.append((name, stat, fields, text_digest(body), front_matter_digest(block),
+                       file_hash))
     return parsed
 
 

@@ -25,7 +25,7 @@ from . import __version__
 if TYPE_CHECKING:
     import sqlite3
 
-FORMAT = 3
+FORMAT = 4
 RACY_NS = 2_000_000_000  # a file changed this close to the last build is hashed, not trusted
 Warn = Callable[[str], None]
 
@@ -242,7 +242,8 @@ class PageCache:
 
     def __init__(self, path: Path, warn: Warn, *, clean: bool) -> None:
         self.path = path
-        self.entries: dict[str, tuple[int, int, dict[str, Any], str]] = {}
+        # relative path -> (mtime, size, fields, body digest, front matter text digest)
+        self.entries: dict[str, tuple[int, int, dict[str, Any], str, str]] = {}
         self.written_at = 0
         self.put_at: dict[str, int] = {}  # entries made by this process, and when
         self.dirty = clean
@@ -259,8 +260,9 @@ class PageCache:
                 return
             entries = value["pages"]
             if not isinstance(entries, dict) or not all(
-                    isinstance(e, tuple) and len(e) == 4 and isinstance(e[2], dict)
-                    and isinstance(e[3], str) for e in entries.values()):
+                    isinstance(e, tuple) and len(e) == 5 and isinstance(e[2], dict)
+                    and isinstance(e[3], str) and isinstance(e[4], str)
+                    for e in entries.values()):
                 raise ValueError("entries of the wrong shape")
             self.entries = entries
             self.written_at = value["written_at"]
@@ -273,7 +275,7 @@ class PageCache:
         entry = self.entries.get(relative)
         if entry is None:
             return None
-        mtime, size, fields, digest = entry
+        mtime, size, fields, digest, _ = entry
         if mtime != stat.st_mtime_ns or size != stat.st_size \
                 or mtime >= self.put_at.get(relative, self.written_at) - RACY_NS:
             return None
@@ -284,16 +286,29 @@ class PageCache:
         entry = self.entries.get(relative)
         return entry[2] if entry is not None else None
 
+    def same_front_matter(self, relative: str, front_digest: str) -> bool:
+        """Whether a page's front matter text is as the cache saw it (its body may not be)."""
+        entry = self.entries.get(relative)
+        return entry is not None and entry[4] == front_digest
+
+    def fields_for(self, relative: str, front_digest: str) -> dict[str, Any] | None:
+        """The fields (a copy of its own) of a page whose front matter text is as the
+        cache saw it, whatever its body: equal text, equal fields."""
+        if not self.same_front_matter(relative, front_digest):
+            return None
+        fields: dict[str, Any] = _copy(self.entries[relative][2])
+        return fields
+
     def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
-            digest: str) -> None:
+            digest: str, front_digest: str) -> None:
         try:
             kept = safe_loads(pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
         except (pickle.PicklingError, pickle.UnpicklingError, TypeError, AttributeError):
             return  # only plain data and dates may go in
         previous = self.entries.get(relative)
-        self.entries[relative] = (stat.st_mtime_ns, stat.st_size, kept, digest)
+        self.entries[relative] = (stat.st_mtime_ns, stat.st_size, kept, digest, front_digest)
         self.put_at[relative] = time.time_ns()
-        if previous is None or previous[2] != kept:
+        if previous is None or previous[2] != kept or previous[4] != front_digest:
             self.dirty = True
         else:
             self.restamped += 1

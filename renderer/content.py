@@ -215,16 +215,36 @@ def load_page(path: Path, root: Path, converter: MarkdownConverter) -> Page:
 
 def read_page(path: Path, root: Path) -> tuple[dict[str, Any], str]:
     """The fields (front matter, `slug`, `source`) and the body of a Markdown file."""
-    text = read_text(path)
-    fields, body = split_front_matter(text, path)
+    block, body = read_page_text(path)
+    return page_fields(block, path, root), body
+
+
+FrontMatter = tuple[str, str] | None  # (kind, text) of a front matter block, or no block
+
+
+def read_page_text(path: Path) -> tuple[FrontMatter, str]:
+    """A Markdown file's front matter block, unparsed, and its body."""
+    return split_front_matter_text(read_text(path), path)
+
+
+def page_fields(block: FrontMatter, path: Path, root: Path) -> dict[str, Any]:
+    """A page's fields: its front matter parsed, with `slug` and `source`."""
+    fields = parse_front_matter(block, path)
     fields.setdefault("slug", path.stem)
     if not isinstance(fields["slug"], str):
         fields["slug"] = str(fields["slug"])
     fields["source"] = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    return fields, body
+    return fields
 
 
-def split_front_matter_text(text: str, path: Path) -> tuple[tuple[str, str] | None, str]:
+def front_matter_digest(block: FrontMatter) -> str:
+    """A digest of a front matter block's text. The same text in the same file gives the
+    same fields (they depend on nothing else), so after an edit below the front matter
+    the page cache's fields serve, and PyYAML is not even imported."""
+    return text_digest("" if block is None else f"{block[0]}\0{block[1]}")
+
+
+def split_front_matter_text(text: str, path: Path) -> tuple[FrontMatter, str]:
     """((kind, front matter text) or None, body) without parsing the front matter."""
     lines = text.splitlines(keepends=True)
     fence = lines[0].rstrip() if lines else ""
@@ -238,18 +258,17 @@ def split_front_matter_text(text: str, path: Path) -> tuple[tuple[str, str] | No
     return (FENCES[fence], "".join(lines[1:end])), "".join(lines[end + 1:])
 
 
-def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
-    """Front matter (YAML between --- lines, TOML between +++ lines) and the body."""
-    block, body = split_front_matter_text(text, path)
+def parse_front_matter(block: FrontMatter, path: Path) -> dict[str, Any]:
+    """Front matter (YAML between --- lines, TOML between +++ lines) as a dict."""
     if block is None:
-        return {}, body
+        return {}
     value = parse_data(block[1], block[0], path, first_line=2)
     if value is None:
         value = {}
     if not isinstance(value, dict):
         raise ContentError(f"front matter must be a mapping of keys, not {type(value).__name__}",
                            file=path, line=2)
-    return {key: as_date(item) for key, item in value.items()}, body
+    return {key: as_date(item) for key, item in value.items()}
 
 
 def load_data_file(path: Path) -> Any:

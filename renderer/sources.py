@@ -25,7 +25,15 @@ from typing import Any
 
 from .cache import PageCache, text_digest
 from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, PythonReference, SiteConfig, SourceSpec
-from .content import MarkdownConverter, Page, load_data_file, load_page, read_page
+from .content import (
+    MarkdownConverter,
+    Page,
+    front_matter_digest,
+    load_data_file,
+    load_page,
+    page_fields,
+    read_page_text,
+)
 from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
 
 
@@ -260,11 +268,15 @@ class Sources:
         if hit is not None:
             fields, digest = hit
             return Page(fields, path, self.converter, digest=digest)
-        fields, body = read_page(path, self.config.root)
+        block, body = read_page_text(path)
+        front = front_matter_digest(block)
+        kept = self.page_cache.fields_for(relative, front)
+        # Parsed only when new, or when its front matter was edited:
+        parsed = kept if kept is not None else page_fields(block, path, self.config.root)
         digest = text_digest(body)
-        self.page_cache.put(relative, stat, fields, digest)
+        self.page_cache.put(relative, stat, parsed, digest, front)
         # Without its body, read again only if its HTML is not in the Markdown cache.
-        return Page(fields, path, self.converter, digest=digest)
+        return Page(parsed, path, self.converter, digest=digest)
 
     def _function(self, reference: PythonReference) -> Callable[..., Any]:
         module = self._module(reference.file)
