@@ -264,9 +264,10 @@ def bench_size(
     pages = count_pages(site)
     notes: list[str] = []
 
-    # Full builds, round-robin.
+    # Full builds, round-robin, each run of renderer next to the bare loop's at the same
+    # --jobs, and which of the two goes first alternating: the machine's speed drifts.
     full = []
-    for tool, jobs in (("renderer", 2), ("renderer", 1), ("bare loop", 1), ("bare loop", 2)):
+    for tool, jobs in (("renderer", 2), ("bare loop", 2), ("bare loop", 1), ("renderer", 1)):
         out = base / f"out-{tool.replace(' ', '-')}-j{jobs}"
         if tool == "renderer":
             cmd = [*renderer, "build", str(site), "--output", str(out), "--jobs", str(jobs)]
@@ -276,7 +277,8 @@ def bench_size(
             cmd += ["--jobs", str(jobs)]
         full.append((Row(n, tool, jobs, pages=pages), cmd, out))
     for k in range(args.runs):
-        for row, cmd, out in full:
+        order = full if k % 2 == 0 else [full[1], full[0], full[3], full[2]]
+        for row, cmd, out in order:
             if row.error:
                 continue
             progress(f"   run {k + 1}/{args.runs}: {row.tool} --jobs {row.jobs}")
