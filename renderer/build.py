@@ -192,7 +192,7 @@ class Changes:
             if fields is None:
                 continue
             try:
-                block, body = read_page_text(root / relative)
+                block, _ = read_page_text(root / relative)
                 if pages.same_front_matter(relative, front_matter_digest(block)) or \
                         page_fields(block, root / relative, root) == fields:
                     same_fields.add(relative)
