@@ -124,9 +124,12 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
         self._pending = {}
 
     def clear(self) -> None:
-        """Empty the cache, and read nothing from it for the rest of this build."""
-        self._pending = {}
-        self._db().execute("DELETE FROM html")
+        """Empty the cache, and read nothing from it for the rest of this build. The
+        files are removed rather than their rows: deleting the rows of 5,000 pages
+        costs SQLite a tenth of a second, while every core but one waits."""
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         self._write_only = True
 
     def close(self) -> None:
