@@ -17,26 +17,25 @@ import dataclasses
 import hashlib
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .cache import (
     BuildState,
     ListingRecord,
     MarkdownStore,
     OutputEntry,
     PageCache,
+    code_stamp,
     file_digest,
     glob_digest,
     text_digest,
 )
 from .config import SiteConfig, load_config
-from .content import front_matter_digest, page_fields, read_page_text
+from .content import front_matter_digest, markdown_libraries, page_fields, read_page_text
 from .errors import LinkError, SiteError, display_path
 from .links import find_broken_links, format_broken
 from .publish import commit
@@ -142,9 +141,12 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
 
 
 def config_key(config: SiteConfig, drafts: bool) -> str:
-    """What every output depends on: site.toml, drafts, where it goes, renderer itself."""
+    """What every output depends on: site.toml, drafts, where it goes, and the code that
+    renders it (renderer, Python, and the libraries that make the HTML: after upgrading
+    one, every page is rendered again)."""
+    libraries = ["jinja2", "markupsafe", "yaml", *markdown_libraries(config.markdown.extensions)]
     return text_digest("\0".join([config.file.read_text(encoding="utf-8"), str(drafts),
-                                  str(config.output), __version__, sys.version]))
+                                  str(config.output), code_stamp(libraries)]))
 
 
 def check_output_folder(config: SiteConfig, out: Path) -> None:

@@ -14,8 +14,9 @@ import io
 import json
 import os
 import pickle
+import sys
 import time
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,28 @@ def file_digest(path: Path) -> str:
 
 def text_digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def code_stamp(modules: Iterable[str]) -> str:
+    """A digest of the code that made a cached value: renderer's and Python's versions,
+    and the installed libraries `modules` (top-level names), each known by the size and
+    modification time of its `__init__.py` (or module file), which installing another
+    version rewrites. Upgrading Python-Markdown must not leave the HTML of the old one
+    in the cache; asking importlib.metadata for versions would cost more than rendering
+    a page."""
+    import importlib.util
+
+    parts = [__version__, sys.version]
+    for name in modules:
+        try:
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec is not None else None
+            stat = os.stat(origin) if origin else None
+        except (ImportError, ValueError, OSError):
+            stat = origin = None
+        parts.append(f"{name}:{origin}:{stat.st_mtime_ns}:{stat.st_size}" if stat
+                     else f"{name}:missing")
+    return text_digest("\0".join(parts))
 
 
 def dump_json(path: Path, value: Any) -> None:
@@ -241,6 +264,7 @@ class PageCache:
 
     Read in one go through the restricted unpickler; each page gets its own copy of its
     fields, so a source that changes a page's fields in place cannot change the cache.
+    Fields parsed by another version of PyYAML (or of renderer) are not used.
     """
 
     def __init__(self, path: Path, warn: Warn, *, clean: bool) -> None:
@@ -251,6 +275,7 @@ class PageCache:
         self.put_at: dict[str, int] = {}  # entries made by this process, and when
         self.dirty = clean
         self.restamped = 0  # entries put again with the front matter they had
+        self.code = code_stamp(["yaml"])
         if not clean and path.exists():
             self._load(warn)
 
@@ -258,8 +283,9 @@ class PageCache:
         try:
             value = safe_loads(self.path.read_bytes())
             if not isinstance(value, dict) or value.get("format") != FORMAT \
-                    or value.get("renderer") != __version__:
-                warn(f"{self.path}: discarding a front matter cache of another renderer version")
+                    or value.get("code") != self.code:
+                warn(f"{self.path}: discarding a front matter cache made by another version "
+                     "of renderer, Python or PyYAML")
                 return
             entries = value["pages"]
             if not isinstance(entries, dict) or not all(
@@ -325,7 +351,7 @@ class PageCache:
         keeps is what matters (it tells a body edit from a front matter edit), and it is
         current. Past `RESTAMP_LIMIT` such pages, the file is written after all."""
         if self.dirty or self.restamped > RESTAMP_LIMIT:
-            _write_pickle(self.path, {"format": FORMAT, "renderer": __version__,
+            _write_pickle(self.path, {"format": FORMAT, "code": self.code,
                                       "written_at": started, "pages": self.entries})
             self.dirty = False
 

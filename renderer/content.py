@@ -16,13 +16,25 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .cache import text_digest
+from .cache import code_stamp, text_digest
 from .config import MarkdownSettings, toml_error_line
 from .errors import ConfigError, ContentError
 
 ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$")
 FENCES = {"---": "yaml", "+++": "toml"}
+
+
+def markdown_libraries(extensions: tuple[str, ...]) -> list[str]:
+    """The packages whose code makes a page's HTML: Python-Markdown, Pygments
+    (codehilite), and the top-level package of each extension ("pymdownx" of
+    "pymdownx.superfences"; for "toc", no module "toc", which stamps as missing)."""
+    packages = ["markdown", "pygments"]
+    for name in extensions:
+        package = name.partition(":")[0].partition(".")[0]
+        if package not in packages:
+            packages.append(package)
+    return packages
 
 
 class MarkdownConverter:
@@ -41,7 +53,7 @@ class MarkdownConverter:
         self._markdown: Any = None
         salt = json.dumps([settings.extensions, settings.extension_configs],
                           default=dict, sort_keys=True)
-        self._salt = text_digest(salt)
+        self._salt = text_digest(salt + code_stamp(markdown_libraries(settings.extensions)))
 
     def convert(self, text: str) -> tuple[str, str]:
         """HTML and table of contents ("" without the toc extension) of a Markdown text."""

@@ -793,6 +793,53 @@ def test_clean_trusts_nothing_in_the_cache(tmp_path: Path) -> None:
     assert_same_output(site / "build", clean_out)
 
 
+MARKDOWN_EXTENSION = """
+from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
+
+
+class Signature(Postprocessor):
+    def run(self, text):
+        return text + "<p>signed: VERSION</p>"
+
+
+class SignatureExtension(Extension):
+    def extendMarkdown(self, md):
+        md.postprocessors.register(Signature(md), "signature", 0)
+
+
+def makeExtension(**options):
+    return SignatureExtension(**options)
+"""
+
+
+def test_a_new_version_of_a_markdown_extension_renders_every_page_again(
+        tmp_path: Path) -> None:
+    """Upgrading the code that makes the HTML (here a Markdown extension installed
+    beside the site, imported from the working folder) changes what the same post gives:
+    neither the build's record nor the Markdown cache may serve the old HTML."""
+    site = make_site(tmp_path, {**SMALL, "site.toml": SMALL["site.toml"] + """
+        [markdown]
+        extensions = ["signature"]
+        """})
+    library = tmp_path / "library"
+    library.mkdir()
+    extension = library / "signature.py"
+    extension.write_text(MARKDOWN_EXTENSION.replace("VERSION", "1.0"), encoding="utf-8")
+    code, _, stderr = run_renderer("build", site, "--jobs", "1", cwd=library)
+    assert code == 0, stderr
+    assert b"signed: 1.0" in (site / "build/posts/a/index.html").read_bytes()
+    extension.write_text(MARKDOWN_EXTENSION.replace("VERSION", "2.0.1"), encoding="utf-8")
+    code, stdout, stderr = run_renderer("build", site, "--jobs", "1", cwd=library)
+    assert code == 0, stderr
+    assert counts(stdout)["rendered"] == 6, stdout  # 5 pages and the static file
+    assert b"signed: 2.0.1" in (site / "build/posts/a/index.html").read_bytes()
+    code, _, stderr = run_renderer("build", site, "--jobs", "1", "--clean", "--output",
+                                   tmp_path / "clean", cwd=library)
+    assert code == 0, stderr
+    assert_same_output(site / "build", tmp_path / "clean")
+
+
 def _garbage(path: Path) -> None:
     path.write_bytes(b"\x80\x04garbage, not what renderer wrote\x00" * 3)
 
