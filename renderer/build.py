@@ -24,14 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from .cache import (
+    RACY_NS,
     BuildState,
+    GlobMatch,
     ListingRecord,
     MarkdownStore,
     OutputEntry,
     PageCache,
     code_stamp,
     file_digest,
-    glob_digest,
+    glob_match,
     text_digest,
 )
 from .config import SiteConfig, load_config
@@ -180,14 +182,16 @@ class Changes:
 
     files: set[str]  # whose bytes changed, or which are gone
     fields: set[str]  # of those, all but Markdown pages whose front matter is as it was
-    globs: dict[str, str]  # every glob the last build used, with a digest of its matches now
+    globs: dict[str, GlobMatch]  # every glob the last build used, with what it matches now
     changed_globs: set[str]
 
     @classmethod
     def since(cls, state: BuildState, pages: PageCache, site: Site) -> Changes:
         root = site.config.root
         files = state.stamps.check(root)
-        globs = {pattern: glob_digest(pattern) for pattern in state.globs}
+        trusted = state.stamps.written_at - RACY_NS
+        globs = {pattern: glob_match(pattern, known, trusted)
+                 for pattern, known in state.globs.items()}
         same_fields = set()
         for relative in files:
             fields = pages.fields(relative)
@@ -201,7 +205,7 @@ class Changes:
             except (SiteError, OSError):
                 continue
         return cls(files, files - same_fields, globs,
-                   {g for g, digest in state.globs.items() if globs.get(g) != digest})
+                   {g for g, known in state.globs.items() if globs[g][0] != known[0]})
 
     def touch(self, dependencies: frozenset[str], meta: frozenset[str]) -> bool:
         return not (self.files.isdisjoint(dependencies) and self.fields.isdisjoint(meta))
@@ -314,7 +318,7 @@ def plan_renders(targets: dict[str, Target], state: BuildState, changes: Changes
 
 def remember(state: BuildState, site: Site, targets: dict[str, Target],
              rendered: dict[str, Rendering], broken: dict[str, tuple[tuple[str, str, str], ...]],
-             globs: dict[str, str], out: Path, started: int,
+             globs: dict[str, GlobMatch], out: Path, started: int,
              hashed: dict[str, list[Any]]) -> None:
     """Record what each output read, and what the URL list was made from, for the next
     build."""
@@ -349,6 +353,6 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
     read = {d for deps, meta in depsets for d in deps | meta} | listing.files | listing.meta
     state.stamps.keep_only(root, read, started, hashed)
     patterns = {g for entry in outputs.values() for g in entry.globs} | listing.globs
-    state.globs = {g: globs[g] if g in globs else glob_digest(g) for g in patterns}
+    state.globs = {g: globs[g] if g in globs else glob_match(g) for g in patterns}
 
 

@@ -26,7 +26,7 @@ from . import __version__
 if TYPE_CHECKING:
     import sqlite3
 
-FORMAT = 4
+FORMAT = 5
 RACY_NS = 2_000_000_000  # a file changed this close to the last build is hashed, not trusted
 Warn = Callable[[str], None]
 
@@ -422,7 +422,7 @@ class BuildState:
 
     config_key: str = ""
     stamps: Stamps = field(default_factory=Stamps)
-    globs: dict[str, str] = field(default_factory=dict)
+    globs: dict[str, GlobMatch] = field(default_factory=dict)
     outputs: dict[str, OutputEntry] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
     # The URL list (Site.outline) and what it was made from: files, pages' front matter,
@@ -448,7 +448,7 @@ class BuildState:
                        for name, e in value["outputs"].items()}
             stamps = Stamps(value["stamps"], value["written_at"])
             files, meta, globs = value["listing"]
-            state = cls(config_key, stamps, value["globs"], outputs, value["urls"],
+            state = cls(config_key, stamps, _globs(value["globs"]), outputs, value["urls"],
                         value["outline"], ListingRecord(frozenset(files), frozenset(meta),
                                                         frozenset(globs)))
             state.base = _Base(value["token"], dict(outputs), dict(stamps.entries),
@@ -475,7 +475,7 @@ class BuildState:
                        for name, e in value["outputs"].items()}
             stamps = dict(value["stamps"])
             urls = dict(value["urls"])
-            globs = dict(value["globs"])
+            globs = _globs(value["globs"])
             gone_outputs, gone_stamps = list(value["outputs_gone"]), list(value["stamps_gone"])
             written_at = int(value["written_at"])
         except (OSError, pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError,
@@ -554,6 +554,15 @@ class BuildState:
         _delta_path(path).unlink(missing_ok=True)  # its base is gone: it would be ignored
 
 
+def _globs(value: Any) -> dict[str, GlobMatch]:
+    """The globs of a record, checked: their values are used as they are."""
+    if not isinstance(value, dict) or not all(
+            isinstance(match, tuple) and len(match) == 3 and isinstance(match[0], str)
+            for match in value.values()):
+        raise ValueError("globs of the wrong shape")
+    return dict(value)
+
+
 def _delta_path(path: Path) -> Path:
     return path.with_name(f"{path.name}.delta")
 
@@ -565,9 +574,26 @@ def _write_pickle(path: Path, value: Any) -> None:
     os.replace(temporary, path)
 
 
-def glob_digest(pattern: str) -> str:
-    """A digest of the files a glob matches now: a new or deleted file changes it."""
+GlobMatch = tuple[str, int, int]  # digest of the matches; inode and mtime of the folder
+
+
+def glob_match(pattern: str, known: GlobMatch | None = None, before: int = 0) -> GlobMatch:
+    """A digest of the files a glob matches now (a new or deleted file changes it), with
+    the inode and modification time (ns) of the one folder it lists, when only its last
+    part has wildcards. While that folder's are as `known` has them and older than
+    `before` (see RACY_NS), no file in it came or went, and the known digest holds
+    without listing and matching 5,000 names again."""
     import glob
 
+    folder, _, last = pattern.rpartition(os.sep)
+    stamp = (0, 0)
+    if folder and not glob.has_magic(folder) and "**" not in last:
+        try:
+            stat = os.stat(folder)  # before listing: a file added meanwhile is seen next time
+            stamp = (stat.st_ino, stat.st_mtime_ns)
+        except OSError:
+            pass
+    if known is not None and stamp[1] and known[1:] == stamp and stamp[1] < before:
+        return known
     matches = sorted(glob.glob(pattern, recursive=True))
-    return text_digest("\n".join(matches))
+    return text_digest("\n".join(matches)), *stamp

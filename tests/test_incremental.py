@@ -793,6 +793,28 @@ def test_clean_trusts_nothing_in_the_cache(tmp_path: Path) -> None:
     assert_same_output(site / "build", clean_out)
 
 
+def test_posts_added_to_and_deleted_from_a_folder_untouched_for_long_are_seen(
+        tmp_path: Path) -> None:
+    """A build lists a collection's folder again only when the folder's modification time
+    moved (one that old cannot hide a change): adding or deleting a file moves it."""
+    site = make_site(tmp_path, SMALL)
+    hour_ago = time.time_ns() - 3600 * ONE_SECOND
+    for path in [site, *site.rglob("*")]:
+        os.utime(path, ns=(hour_ago, hour_ago))
+    build_ok(site)
+    assert counts(build_ok(site))["rendered"] == 0
+    posts = site / "content" / "posts"
+    (posts / "d.md").write_text("---\ntitle: D\n---\nPost *D*.\n", encoding="utf-8")
+    assert counts(build_ok(site))["rendered"] == 3  # d, the index and the feed
+    assert (site / "build/posts/d/index.html").exists()
+    os.utime(posts, ns=(hour_ago, hour_ago))  # untouched for long again, d included
+    build_ok(site)
+    (posts / "a.md").unlink()
+    assert counts(build_ok(site))["removed"] == 1
+    clean_out, _ = clean_build(site, tmp_path / "clean")
+    assert_same_output(site / "build", clean_out)
+
+
 MARKDOWN_EXTENSION = """
 from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
