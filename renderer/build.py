@@ -135,6 +135,7 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
                  hashed)
         state.save(state_path)
         pages.save(started_ns)
+        markdown.prune(lambda: {site.converter.cache_key(d) for d in pages.body_digests()})
     finally:
         markdown.close()
         shutil.rmtree(staging.folder, ignore_errors=True)

@@ -70,6 +70,9 @@ def dump_json(path: Path, value: Any) -> None:
 
 # -- Markdown HTML by content hash ----------------------------------------------------------
 
+PRUNE_SLACK = 50  # bodies past twice the pages' before a build prunes the Markdown cache
+
+
 class MarkdownStore(MutableMapping[str, tuple[str, str]]):
     """Converted Markdown (HTML, table of contents) by key, in SQLite.
 
@@ -154,6 +157,29 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         self._write_only = True
+
+    def prune(self, keeping: Callable[[], set[str]]) -> int:
+        """Delete the HTML of texts that no page has any more, once there are more of
+        them than of pages: each edit of a post adds a body, and a cache that only grew
+        would in the end outweigh the site. Only if this process opened the store (it
+        converted something), so that a build converting nothing does not load SQLite
+        for it. `keeping` gives the keys to keep. Returns how many were deleted."""
+        if self._connection is None or self._pid != os.getpid() or self._write_only:
+            return 0
+        self.flush()
+        db = self._connection
+        keep = keeping()
+        (count,) = db.execute("SELECT count(*) FROM html").fetchone()
+        if count <= 2 * len(keep) + PRUNE_SLACK:
+            return 0
+        with db:
+            db.execute("BEGIN")
+            db.execute("CREATE TEMP TABLE keep (key TEXT PRIMARY KEY)")
+            db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((key,) for key in keep))
+            deleted = db.execute("DELETE FROM html WHERE key NOT IN (SELECT key FROM keep)"
+                                 ).rowcount
+            db.execute("DROP TABLE keep")
+        return int(deleted)
 
     def close(self) -> None:
         self.flush()
@@ -309,6 +335,10 @@ class PageCache:
                 or mtime >= self.put_at.get(relative, self.written_at) - RACY_NS:
             return None
         return _copy(fields), digest
+
+    def body_digests(self) -> set[str]:
+        """The digest of every body the cache knows: the Markdown cache keeps their HTML."""
+        return {entry[3] for entry in self.entries.values()}
 
     def fields(self, relative: str) -> dict[str, Any] | None:
         """The front matter of a page as the last build saw it, whatever the file is now."""

@@ -59,9 +59,13 @@ class MarkdownConverter:
         """HTML and table of contents ("" without the toc extension) of a Markdown text."""
         return self.convert_digest(text_digest(text), lambda: text)
 
+    def cache_key(self, digest: str) -> str:
+        """The cache's key for a text known by its digest: these settings, this code."""
+        return f"{self._salt}:{digest}"
+
     def convert_digest(self, digest: str, load: Callable[[], str]) -> tuple[str, str]:
         """Like `convert`, for a text known by its digest and read only on a cache miss."""
-        key = f"{self._salt}:{digest}"
+        key = self.cache_key(digest)
         try:
             return self.cache[key]
         except KeyError:

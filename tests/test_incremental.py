@@ -15,6 +15,7 @@ per bug the state machine found.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -45,6 +46,7 @@ from hypothesis.stateful import (
 )
 
 from renderer.build import BuildResult, build
+from renderer.cache import PRUNE_SLACK
 from renderer.errors import SiteError, display_path
 
 # -- the site ---------------------------------------------------------------------------------
@@ -812,6 +814,37 @@ def test_posts_added_to_and_deleted_from_a_folder_untouched_for_long_are_seen(
     build_ok(site)
     (posts / "a.md").unlink()
     assert counts(build_ok(site))["removed"] == 1
+    clean_out, _ = clean_build(site, tmp_path / "clean")
+    assert_same_output(site / "build", clean_out)
+
+
+def test_the_markdown_cache_forgets_old_bodies(tmp_path: Path) -> None:
+    """Each edit of a post adds its new body's HTML to the Markdown cache; once the old
+    ones outnumber the pages', a build deletes them, and keeps those of the pages."""
+    site = make_site(tmp_path, SMALL)
+    build_ok(site)
+    store = site / ".renderer-cache" / "markdown.sqlite"
+    post = site / "content" / "posts" / "b.md"
+
+    def rows() -> set[str]:
+        with contextlib.closing(sqlite3.connect(store)) as db:
+            return {key for (key,) in db.execute("SELECT key FROM html")}
+
+    counts_seen = [len(rows())]
+    for edit in range(2 * (PRUNE_SLACK + 10)):
+        post.write_text(f"---\ntitle: B\n---\nPost *B*, edit {edit}.\n", encoding="utf-8")
+        build_ok(site)
+        counts_seen.append(len(rows()))
+        if counts_seen[-1] < counts_seen[-2]:
+            break  # this build pruned
+    assert counts_seen[-1] < counts_seen[-2], counts_seen
+    assert max(counts_seen) <= 2 * 3 + PRUNE_SLACK + 1, counts_seen
+    kept = rows()
+    # What it kept is every page's body: a template edit converts none of them again.
+    (site / "templates/post.html").write_text("<h2>{{ page.title }}</h2>\n{{ page.content }}\n",
+                                              encoding="utf-8")
+    build_ok(site)
+    assert rows() == kept
     clean_out, _ = clean_build(site, tmp_path / "clean")
     assert_same_output(site / "build", clean_out)
 
