@@ -1,6 +1,7 @@
 """The floor: render a benchmark site with a plain loop and no framework.
 
     python benchmarks/bare_loop.py SITE OUT [--jobs 1|2]
+    python benchmarks/bare_loop.py SITE OUT --only content/posts/post-00042.md
 
 SITE is a folder made by generate.py. This script does by hand, once, the work that
 `renderer build` must do for that site, and nothing more: read site.toml, parse every post's
@@ -13,6 +14,11 @@ spread over a multiprocessing pool of 2 processes; the rest is rendered in the m
 OUT is removed first (like `renderer build --clean`) if it holds an earlier bare-loop output or
 is empty; any other folder is refused.
 
+With --only, it renders that one post into OUT and nothing else (OUT is kept; it too must be a
+bare-loop output or empty): the floor of a rebuild after editing one post, as a fresh process
+pays it (Python's start, the imports, the set-up of Markdown and Jinja2, reading, converting
+and rendering that post), without the rest of the site a real rebuild must look at.
+
 What the floor leaves out on purpose, because it is what a framework adds: URL-rule matching and
 validation, dependency recording, incremental caches, atomic writes, link checks, error reporting.
 The gap between this script and `renderer build` is the price of those.
@@ -21,8 +27,6 @@ The gap between this script and `renderer build` is the price of those.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import multiprocessing
 import re
 import shutil
 import sys
@@ -141,6 +145,8 @@ def _render_post(path: Path) -> dict[str, Any]:
 
 
 def _load_function(site: Path, spec: str) -> Any:
+    import importlib.util  # here, and multiprocessing below: --only pays for neither
+
     file, _, name = spec.partition(":")
     module_spec = importlib.util.spec_from_file_location(f"_bench_{Path(file).stem}", site / file)
     assert module_spec is not None and module_spec.loader is not None
@@ -149,14 +155,22 @@ def _load_function(site: Path, spec: str) -> Any:
     return getattr(module, name)
 
 
-def prepare_output(out: Path) -> None:
+def prepare_output(out: Path, *, empty: bool = True) -> None:
+    """Make `out` a bare-loop output folder, emptied unless `empty` is false."""
     if out.exists():
-        if (out / MARKER).exists() or not any(out.iterdir()):
-            shutil.rmtree(out)
-        else:
+        if not (out / MARKER).exists() and any(out.iterdir()):
             raise SystemExit(f"error: {out} is not empty and was not written by bare_loop.py")
-    out.mkdir(parents=True)
+        if empty:
+            shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by benchmarks/bare_loop.py\n", encoding="utf-8")
+
+
+def build_one(site: Path, out: Path, post: Path) -> int:
+    """Render one post into `out`, as the floor of a one-post rebuild."""
+    prepare_output(out, empty=False)
+    Renderer(site, out).render_post(site / post)
+    return 1
 
 
 def build(site: Path, out: Path, jobs: int) -> int:
@@ -169,6 +183,8 @@ def build(site: Path, out: Path, jobs: int) -> int:
     if jobs == 1:
         posts = [state.render_post(path) for path in paths]
     else:
+        import multiprocessing
+
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         chunksize = max(1, min(64, len(paths) // (jobs * 8)))
@@ -197,11 +213,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("site", type=Path, help="a site folder made by generate.py")
     parser.add_argument("out", type=Path, help="output folder (replaced)")
     parser.add_argument("--jobs", type=int, default=1, help="processes for the posts (default 1)")
+    parser.add_argument("--only", type=Path, help="render only this post (path in SITE)")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     t0 = time.perf_counter()
-    pages = build(args.site.resolve(), args.out.resolve(), args.jobs)
+    if args.only:
+        pages = build_one(args.site.resolve(), args.out.resolve(), args.only)
+    else:
+        pages = build(args.site.resolve(), args.out.resolve(), args.jobs)
     elapsed = time.perf_counter() - t0
     print(f"bare loop: {pages} pages, jobs={args.jobs}, {elapsed:.2f} s", file=sys.stderr)
     return 0

@@ -12,7 +12,9 @@ each into an output folder removed beforehand (untimed), so that every tool writ
 - incremental rebuilds, each a fresh `renderer build SITE --output OUT --jobs 2` process without
   `--clean` into an output that a previous build completed: with nothing changed, after editing
   one post's body, and after editing templates/base.html (which every page extends). The edited
-  text is looked for in the output afterwards, so a stale rebuild is reported, not timed.
+  text is looked for in the output afterwards, so a stale rebuild is reported, not timed;
+- next to each one-post rebuild, its floor: `bare_loop.py --only` converting and rendering
+  just that post, as a fresh process.
 
 Every run is a fresh process, timed by wall clock; its peak RSS comes from os.wait4 (the largest
 single process of the run: Linux reports the maximum over the child and the children it waited
@@ -334,8 +336,9 @@ def bench_incremental(
     logs = base / "logs"
     none = Row(n, "renderer, nothing changed", jobs, per_page=False, pages=pages)
     post = Row(n, "renderer, 1 post edited", jobs, per_page=False, pages=pages)
+    floor = Row(n, "bare loop, that 1 post alone", 1, per_page=False, pages=1)
     tmpl = Row(n, "renderer, base.html edited", jobs, pages=pages)
-    rows = [none, post, tmpl]
+    rows = [none, post, floor, tmpl]
 
     progress(f"   incremental: first build into {out}")
     first = run_once(cmd, logs / "incremental-setup.log", env, args.timeout)
@@ -352,6 +355,10 @@ def bench_incremental(
     base_html = site / "templates" / "base.html"
     base_text = base_html.read_text(encoding="utf-8")
     post_out = out / "posts" / edited.stem / "index.html"
+    floor_out = base / "out-bare-loop-one-post"
+    floor_cmd = [sys.executable, str(HERE / "bare_loop.py"), str(site), str(floor_out),
+                 "--only", str(edited.relative_to(site))]
+    floor_post = floor_out / "posts" / edited.stem / "index.html"
     other_out = out / "posts" / other.stem / "index.html"
 
     def stale(path: Path, marker: str) -> str | None:
@@ -373,9 +380,15 @@ def bench_incremental(
                 progress(f"   run {k + 1}/{args.runs}: 1 post edited ({edited.name})")
                 marker = f"Benchmark edit {tag}."
                 edited.write_text(f"{post_text}\n{marker}\n", encoding="utf-8")
-                outcome = run_once(cmd, logs / f"inc-post-{k}.log", env, args.timeout)
-                check = stale(post_out, marker) if outcome.returncode == 0 else None
-                record(post, outcome, args.timeout, check)
+                # The floor of that rebuild (the one post converted and rendered by a fresh
+                # process of the bare loop) runs in the same round, first every other round.
+                runs = [(post, cmd, post_out, "post"), (floor, floor_cmd, floor_post, "floor")]
+                for row, command, page, name in runs if k % 2 == 0 else runs[::-1]:
+                    if row.error:
+                        continue
+                    outcome = run_once(command, logs / f"inc-{name}-{k}.log", env, args.timeout)
+                    check = stale(page, marker) if outcome.returncode == 0 else None
+                    record(row, outcome, args.timeout, check)
             if not tmpl.error:
                 progress(f"   run {k + 1}/{args.runs}: base.html edited")
                 marker = f"<!-- benchmark edit {tag} -->"
@@ -502,6 +515,12 @@ def ratios(rows: list[Row]) -> list[str]:
             paired = statistics.median(a / b for a, b in zip(row.times, floor.times, strict=False))
             out.append(f"- N={n}, jobs={jobs}: renderer takes {wall:.2f}x the floor "
                        f"(CPU time: {cpu:.2f}x; median of the rounds' ratios: {paired:.2f}x)")
+        alone = done.get((n, "bare loop, that 1 post alone", 1))
+        if tool == "renderer, 1 post edited" and alone:
+            mine, bare = statistics.median(row.times), statistics.median(alone.times)
+            out.append(f"- N={n}: renderer's one-post rebuild takes {mine:.2f} s, the bare loop "
+                       f"rendering that post alone in a fresh process {bare:.2f} s "
+                       f"({mine / bare:.2f}x)")
     return out
 
 
