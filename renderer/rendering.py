@@ -45,15 +45,45 @@ class Rendering:
     globs: tuple[str, ...]
     staged: bool  # False: the output folder already holds these bytes
 
-    def shared(self, strings: dict[str, str]) -> Rendering:
-        """This rendering with its paths and links made the objects already in `strings`:
-        5,000 pages name the same templates and link to the same pages, and the build
-        keeps every rendering until the end."""
-        def one(values: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(strings.setdefault(value, value) for value in values)
+    def shared(self, shared: Shared) -> Rendering:
+        """This rendering with its paths and links made the objects `shared` already
+        holds (one that came from a worker arrives with copies of its own)."""
+        return Rendering(self.output, self.digest, shared.strings(self.links),
+                         shared.strings(self.dependencies), shared.strings(self.meta),
+                         self.globs, self.staged)
 
-        return Rendering(self.output, self.digest, one(self.links), one(self.dependencies),
-                         one(self.meta), self.globs, self.staged)
+
+class Shared:
+    """One object for equal strings, and for equal long tuples of them, among the
+    renderings of a build, which keeps them all until its end: 5,000 pages name the
+    same templates and link to the same pages, and an index and each tag page read the
+    same 5,000 posts. A long set of paths is also made relative and sorted only once."""
+
+    LONG = 64  # shorter tuples (a post's own file and its templates) are rarely equal
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._strings: dict[str, str] = {}
+        self._tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._paths: dict[frozenset[Path], tuple[str, ...]] = {}
+
+    def strings(self, values: tuple[str, ...]) -> tuple[str, ...]:
+        if len(values) < self.LONG:
+            return tuple(self._strings.setdefault(value, value) for value in values)
+        known = self._tuples.get(values)
+        if known is None:
+            known = tuple(self._strings.setdefault(value, value) for value in values)
+            self._tuples[known] = known
+        return known
+
+    def paths(self, paths: frozenset[Path]) -> tuple[str, ...]:
+        """`relative_paths` of `paths`, shared."""
+        if len(paths) < self.LONG:
+            return self.strings(relative_paths(self.root, paths))
+        known = self._paths.get(paths)
+        if known is None:
+            known = self._paths[paths] = self.strings(relative_paths(self.root, paths))
+        return known
 
 
 def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Staging,
@@ -63,7 +93,7 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
     this process while it only gathers what workers send, where a collection would walk
     the whole build's bookkeeping again and again for no garbage."""
     results: dict[str, Rendering] = {}
-    strings: dict[str, str] = {}
+    shared = Shared(site.config.root)
     total = len(plan)
     if jobs > 1 and total >= PARALLEL_MINIMUM and can_fork():
         batches = tasks(plan, targets)
@@ -74,13 +104,13 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
             for renderings, urls in workers.map_unordered(batches):
                 site.router.memo.update(urls)
                 for rendering in renderings:
-                    results[rendering.output] = rendering.shared(strings)
+                    results[rendering.output] = rendering.shared(shared)
                 if progress is not None:
                     progress(len(results), total)
         return results
     with cycle_collector(True, frozen=True):
         for output in plan:
-            results[output] = render_one(site, targets[output], staging).shared(strings)
+            results[output] = render_one(site, targets[output], staging, shared)
             if progress is not None:
                 progress(len(results), total)
     return results
@@ -105,7 +135,7 @@ def tasks(plan: list[str], targets: dict[str, Target]) -> list[list[str]]:
                                                  for i in range(0, len(rest), BATCH)]
 
 
-def render_one(site: Site, target: Target, staging: Staging) -> Rendering:
+def render_one(site: Site, target: Target, staging: Staging, shared: Shared) -> Rendering:
     """Render one target into the staging folder, unless the output folder already
     holds these very bytes (most files of most rebuilds)."""
     rendered = site.render_target(target)
@@ -115,11 +145,11 @@ def render_one(site: Site, target: Target, staging: Staging) -> Rendering:
     links: tuple[str, ...] = ()
     if rendered.media_type.startswith("text/html"):
         found = LINK.findall(rendered.body)
-        links = tuple(sorted({link.decode("utf-8", "replace") for link in found}))
-    root = site.config.root
+        links = shared.strings(tuple(sorted({link.decode("utf-8", "replace")
+                                             for link in found})))
     return Rendering(target.output, hashlib.blake2b(rendered.body, digest_size=16).hexdigest(),
-                     links, relative_paths(root, rendered.dependencies),
-                     relative_paths(root, rendered.meta), tuple(sorted(rendered.globs)), staged)
+                     links, shared.paths(rendered.dependencies), shared.paths(rendered.meta),
+                     tuple(sorted(rendered.globs)), staged)
 
 
 def relative_paths(root: Path, paths: Iterable[Path]) -> tuple[str, ...]:
@@ -209,7 +239,7 @@ class _Worker:
     targets: dict[str, Target]
     staging: Staging
     sent_urls: int  # how many of the URL memo's entries the parent has
-    strings: dict[str, str] = field(default_factory=dict)
+    shared: Shared
 
 
 _worker: _Worker | None = None  # set once in each worker process, never in the parent
@@ -217,14 +247,14 @@ _worker: _Worker | None = None  # set once in each worker process, never in the 
 
 def _start_worker(site: Site, targets: dict[str, Target], staging: Staging) -> None:
     global _worker
-    _worker = _Worker(site, targets, staging, len(site.router.memo))
+    _worker = _Worker(site, targets, staging, len(site.router.memo), Shared(site.config.root))
     gc.enable()
 
 
 def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
     assert _worker is not None
     site, targets = _worker.site, _worker.targets
-    renderings = [render_one(site, targets[output], _worker.staging).shared(_worker.strings)
+    renderings = [render_one(site, targets[output], _worker.staging, _worker.shared)
                   for output in outputs]
     flush = getattr(site.converter.cache, "flush", None)
     if flush is not None:
