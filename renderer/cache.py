@@ -533,7 +533,8 @@ class BuildState:
 
     def _delta(self) -> dict[str, Any] | None:
         base = self.base
-        if base is None or self.outline is not base.outline or self.listing is not base.listing:
+        if base is None or self.listing != base.listing or self.outline is not base.outline \
+                and self.outline != base.outline:  # enumerated again, after a title changed
             return None
         outputs = {name: entry for name, entry in self.outputs.items()
                    if base.outputs.get(name) is not entry}

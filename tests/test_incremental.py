@@ -767,6 +767,31 @@ def test_a_delta_left_from_an_older_full_record_is_ignored(tmp_path: Path) -> No
     assert_same_output(out, clean_out)
 
 
+def test_a_title_edit_writes_only_a_delta_and_later_builds_stay_exact(tmp_path: Path) -> None:
+    """A new title makes the build list the URLs again, and they come out the same: the
+    record of 5,000 pages is not rewritten for it, only what changed goes beside it. The
+    builds after it start from that full record and that delta."""
+    site = make_site(tmp_path, SMALL)
+    out = site / "build"
+    post = site / "content" / "posts" / "b.md"
+    build_ok(site)
+    [full] = (site / ".renderer-cache").glob("build-*.pickle")
+    record = full.read_bytes()
+    for old, new in [("title: B", "title: Bee"), ("Post *A*.", "Post *A*, edited."),
+                     ("title: Bee", "title: B")]:
+        changed = post if old.startswith("title") else site / "content" / "posts" / "a.md"
+        changed.write_text(changed.read_text(encoding="utf-8").replace(old, new),
+                           encoding="utf-8")
+        past = time.time_ns() - 10_000_000_000  # not racy: the caches trust it
+        os.utime(changed, ns=(past, past))
+        build_ok(site)
+        assert full.read_bytes() == record, f"the full record was rewritten after {new!r}"
+        assert full.with_name(f"{full.name}.delta").exists()
+        clean_out, _ = clean_build(site, tmp_path / "clean")
+        assert_same_output(out, clean_out)
+    assert b">B</a>" in (out / "index.html").read_bytes()
+
+
 def test_clean_trusts_nothing_in_the_cache(tmp_path: Path) -> None:
     """An edit that size and mtime cannot show (the same size, the mtime put back, on files
     too old to be hashed anyway) is the case for `--clean`: everything is rendered from
