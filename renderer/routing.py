@@ -8,7 +8,7 @@ it refuses every URL that would leave the output folder.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -245,3 +245,12 @@ def collect(targets: Iterable[Target], config_file: Path | None = None) -> dict[
                              file=config_file, line=route.line if route else None)
         table[target.output] = target
     return table
+
+
+def url_for_function(build: Callable[[str, Mapping[str, Any], bool], str]) -> Callable[..., str]:
+    """`url_for(name, **variables)` as templates call it, with `_external` for absolute URLs."""
+
+    def url_for(name: str, /, _external: bool = False, **variables: Any) -> str:
+        return build(name, variables, _external)
+
+    return url_for

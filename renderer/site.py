@@ -12,15 +12,25 @@ import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cache import PageCache
 from .config import RouteSpec, SiteConfig, load_config
 from .content import MarkdownConverter, Page
 from .errors import RouteError, SiteError
-from .routing import Router, Target, collect, output_path, request_candidates, static_url
+from .routing import (
+    Router,
+    Target,
+    collect,
+    output_path,
+    request_candidates,
+    static_url,
+    url_for_function,
+)
 from .sources import Record, Sources
-from .templates import Templates, url_for_function
+
+if TYPE_CHECKING:
+    from .templates import Templates
 
 IGNORED_STATIC = (".DS_Store", "Thumbs.db")
 IGNORED_STATIC_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
@@ -48,14 +58,21 @@ class Site:
         self.drafts = drafts
         self.converter = MarkdownConverter(config.markdown, markdown_cache)
         self.sources = Sources(config, self.converter, drafts=drafts, page_cache=page_cache)
-        self.templates = Templates(config, self.converter)
         self.router = Router(config, url_memo)
-        # Globals too, as in Flask: macros imported without context still see them.
-        self.templates.env.globals.update(url_for=url_for_function(self.router.url_for),
-                                          site=config.site)
         self._targets: dict[str, Target] | None = None
         self._targets_record = Record()
         self._completed: dict[int, dict[str, Target]] = {}  # restored targets, by route
+
+    @functools.cached_property
+    def templates(self) -> Templates:
+        """Made when first used: a rebuild that renders nothing does not import Jinja2."""
+        from .templates import Templates
+
+        templates = Templates(self.config, self.converter)
+        # Globals too, as in Flask: macros imported without context still see them.
+        templates.env.globals.update(url_for=url_for_function(self.router.url_for),
+                                     site=self.config.site)
+        return templates
 
     @classmethod
     def load(cls, site_dir: Path | str, *, drafts: bool = False,
@@ -158,7 +175,8 @@ class Site:
         list is kept unless what it was made from changed: with 5,000 posts, an edit to
         one post's text must not enumerate them all again."""
         change = self.sources.invalidate(paths)
-        self.templates.invalidate(paths)
+        if "templates" in self.__dict__:  # made already (see `templates`)
+            self.templates.invalidate(paths)
         if self._targets is None:
             return
         computed = any(r.each_function for r in self.config.routes) \

@@ -9,7 +9,7 @@ depend on every template, which is safe.
 from __future__ import annotations
 
 import glob
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +110,3 @@ class Templates:
         innermost = in_templates[-1] if in_templates else None
         return TemplateError(message, file=innermost.file if innermost else None,
                              line=innermost.line if innermost else None, frames=frames)
-
-
-def url_for_function(build: Callable[[str, Mapping[str, Any], bool], str]) -> Callable[..., str]:
-    """`url_for(name, **variables)` as templates call it, with `_external` for absolute URLs."""
-
-    def url_for(name: str, /, _external: bool = False, **variables: Any) -> str:
-        return build(name, variables, _external)
-
-    return url_for
