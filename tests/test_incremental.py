@@ -23,6 +23,7 @@ import pickle
 import re
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -790,6 +791,30 @@ def test_a_title_edit_writes_only_a_delta_and_later_builds_stay_exact(tmp_path: 
         clean_out, _ = clean_build(site, tmp_path / "clean")
         assert_same_output(out, clean_out)
     assert b">B</a>" in (out / "index.html").read_bytes()
+
+
+def imported_by_build(site: Path) -> set[str]:
+    """The top-level modules a `renderer build` process imports (`python -X importtime`)."""
+    completed = subprocess.run([sys.executable, "-X", "importtime", "-m", "renderer", "build",
+                                str(site)], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    rows = [line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines()
+            if line.startswith("import time:")]
+    return {row.split(".")[0] for row in rows if row != "imported package"}
+
+
+def test_a_rebuild_that_renders_nothing_imports_no_library_it_does_not_use(
+        tmp_path: Path) -> None:
+    """Start-up is most of a rebuild after a small edit: what a command does not use, it
+    does not import. With nothing changed, no template, Markdown or YAML library, no
+    server and no SQLite; after a body edit, what rendering needs."""
+    site = make_site(tmp_path, SMALL)
+    build_ok(site)
+    unneeded = {"jinja2", "markdown", "pygments", "yaml", "werkzeug", "watchfiles",
+                "livereload", "sqlite3"}
+    assert imported_by_build(site) & unneeded == set()
+    edit_body(site, "b", "Post *B*, edited.")
+    assert {"jinja2", "markdown", "sqlite3"} <= imported_by_build(site)
 
 
 def test_clean_trusts_nothing_in_the_cache(tmp_path: Path) -> None:
