@@ -350,8 +350,11 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
                                       frozenset(relative_paths(root, record.meta)),
                                       frozenset(record.globs))
     listing = state.listing
-    depsets = {(e.dependencies, e.meta) for e in outputs.values()}
-    read = {d for deps, meta in depsets for d in deps | meta} | listing.files | listing.meta
+    read = set(listing.files | listing.meta)
+    # Each distinct set once: the index and the 20 tag pages share one of 5,000 posts.
+    for dependencies in {e.dependencies for e in outputs.values()} | \
+            {e.meta for e in outputs.values()}:
+        read.update(dependencies)
     state.stamps.keep_only(root, read, started, hashed)
     patterns = {g for entry in outputs.values() for g in entry.globs} | listing.globs
     state.globs = {g: globs[g] if g in globs else glob_match(g) for g in patterns}
