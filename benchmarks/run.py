@@ -11,7 +11,8 @@ round-robin so that drift hits every tool alike:
 each into an output folder removed beforehand (untimed), so that every tool writes every file;
 - incremental rebuilds, each a fresh `renderer build SITE --output OUT --jobs 2` process without
   `--clean` into an output that a previous build completed: with nothing changed, after editing
-  one post's body, and after editing templates/base.html (which every page extends). The edited
+  one post's body, after editing that post's title (which the index and the tag pages
+  list), and after editing templates/base.html (which every page extends). The edited
   text is looked for in the output afterwards, so a stale rebuild is reported, not timed;
 - next to each one-post rebuild, its floor: `bare_loop.py --only` converting and rendering
   just that post, as a fresh process.
@@ -337,8 +338,9 @@ def bench_incremental(
     none = Row(n, "renderer, nothing changed", jobs, per_page=False, pages=pages)
     post = Row(n, "renderer, 1 post edited", jobs, per_page=False, pages=pages)
     floor = Row(n, "bare loop, that 1 post alone", 1, per_page=False, pages=1)
+    title = Row(n, "renderer, 1 post's title edited", jobs, per_page=False, pages=pages)
     tmpl = Row(n, "renderer, base.html edited", jobs, pages=pages)
-    rows = [none, post, floor, tmpl]
+    rows = [none, post, floor, title, tmpl]
 
     progress(f"   incremental: first build into {out}")
     first = run_once(cmd, logs / "incremental-setup.log", env, args.timeout)
@@ -389,6 +391,18 @@ def bench_incremental(
                     outcome = run_once(command, logs / f"inc-{name}-{k}.log", env, args.timeout)
                     check = stale(page, marker) if outcome.returncode == 0 else None
                     record(row, outcome, args.timeout, check)
+            if not title.error:
+                progress(f"   run {k + 1}/{args.runs}: 1 post's title edited ({edited.name})")
+                marker = f"Benchmark title {tag}"
+                current = edited.read_text(encoding="utf-8")
+                edited.write_text(current.replace("title: \"", f"title: \"{marker} ", 1),
+                                  encoding="utf-8")
+                outcome = run_once(cmd, logs / f"inc-title-{k}.log", env, args.timeout)
+                check = stale(out / "index.html", marker) if outcome.returncode == 0 else None
+                record(title, outcome, args.timeout, check)
+                # The title back, built untimed: base.html's rebuild starts as it used to.
+                edited.write_text(current, encoding="utf-8")
+                run_once(cmd, logs / f"inc-title-undo-{k}.log", env, args.timeout)
             if not tmpl.error:
                 progress(f"   run {k + 1}/{args.runs}: base.html edited")
                 marker = f"<!-- benchmark edit {tag} -->"
