@@ -96,11 +96,17 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
         return self._connection
 
     def _open(self) -> sqlite3.Connection:
+        """A connection to the store, made (or its files replaced, if they are not such a
+        store) as needed. Build workers open it at the same moment, and one of them
+        switching a new file to WAL mode makes the others' statements fail as "locked"
+        at once, without waiting: they try again, as that says nothing of the file."""
         import sqlite3
 
-        for attempt in (1, 2):
+        deadline = time.monotonic() + 30
+        discarded = False
+        while True:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             try:
-                connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=OFF")  # a cache: lost is fine, slow is not
                 connection.execute("CREATE TABLE IF NOT EXISTS html "
@@ -108,12 +114,18 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
                 connection.execute("SELECT key, html, toc FROM html LIMIT 1").fetchone()
                 return connection
             except sqlite3.DatabaseError as error:
-                if attempt == 2:
+                connection.close()
+                busy = getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY,
+                                                                    sqlite3.SQLITE_LOCKED)
+                if busy and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                    continue
+                if busy or discarded:
                     raise
                 self.warn(f"{self.path}: discarding a corrupt Markdown cache ({error})")
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        raise AssertionError("unreachable")
+                discarded = True
 
     def __getitem__(self, key: str) -> tuple[str, str]:
         if key in self._pending:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
+import multiprocessing
 import os
 import pickle
 import re
@@ -47,7 +48,7 @@ from hypothesis.stateful import (
 )
 
 from renderer.build import BuildResult, build
-from renderer.cache import PRUNE_SLACK
+from renderer.cache import PRUNE_SLACK, MarkdownStore
 from renderer.errors import SiteError, display_path
 
 # -- the site ---------------------------------------------------------------------------------
@@ -815,6 +816,47 @@ def test_a_rebuild_that_renders_nothing_imports_no_library_it_does_not_use(
     assert imported_by_build(site) & unneeded == set()
     edit_body(site, "b", "Post *B*, edited.")
     assert {"jinja2", "markdown", "sqlite3"} <= imported_by_build(site)
+
+
+def _open_store_at_once(path: Path, barrier: Any, number: int, results: Any) -> None:
+    warnings: list[str] = []
+    store = MarkdownStore(path, warnings.append)
+    barrier.wait()
+    try:
+        with contextlib.suppress(KeyError):
+            store[f"key {number}"]
+        store[f"key {number}"] = (f"<p>{number}</p>", "")
+        store.flush()
+        results.put((number, warnings, None))
+    except Exception as error:  # reported to the test, which fails on it
+        results.put((number, warnings, repr(error)))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                    reason="the build forks its workers only where fork exists")
+def test_workers_opening_a_new_markdown_cache_at_once_all_succeed(tmp_path: Path) -> None:
+    """The render workers of a `--clean` build open the freshly emptied Markdown cache at
+    the same moment. One of them making the new file a WAL database made the others fail
+    as "locked", which was taken for corruption: a warning, and the file deleted under
+    the workers that were using it. 16 processes at once, 40 times."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(40):
+        path = tmp_path / f"round-{attempt}" / "markdown.sqlite"
+        path.parent.mkdir()
+        barrier, results = context.Barrier(16), context.Queue()
+        processes = [context.Process(target=_open_store_at_once,
+                                     args=(path, barrier, number, results))
+                     for number in range(16)]
+        for process in processes:
+            process.start()
+        reports = [results.get(timeout=60) for _ in processes]
+        for process in processes:
+            process.join(timeout=60)
+        problems = [report for report in reports if report[1] or report[2]]
+        assert problems == [], f"round {attempt}: {problems}"
+        store = MarkdownStore(path, pytest.fail)
+        assert sorted(store) == sorted(f"key {n}" for n in range(16)), f"round {attempt}"
+        store.close()
 
 
 def test_clean_trusts_nothing_in_the_cache(tmp_path: Path) -> None:
