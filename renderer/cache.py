@@ -86,7 +86,7 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._pending: dict[str, tuple[str, str]] = {}
-        self._write_only = False
+        self._cleared = False  # emptied by this build: all it holds, this build wrote
 
     def _db(self) -> sqlite3.Connection:
         if self._connection is None or self._pid != os.getpid():
@@ -130,8 +130,6 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
     def __getitem__(self, key: str) -> tuple[str, str]:
         if key in self._pending:
             return self._pending[key]
-        if self._write_only:
-            raise KeyError(key)
         row = self._db().execute("SELECT html, toc FROM html WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(key)
@@ -162,13 +160,14 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
         self._pending = {}
 
     def clear(self) -> None:
-        """Empty the cache, and read nothing from it for the rest of this build. The
-        files are removed rather than their rows: deleting the rows of 5,000 pages
-        costs SQLite a tenth of a second, while every core but one waits."""
+        """Empty the cache. The files are removed rather than their rows: deleting the
+        rows of 5,000 pages costs SQLite a tenth of a second, while every core but one
+        waits. What this build converts is read back from it as usual: a feed that
+        prints every post's body finds the HTML the workers made for the posts."""
         self.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        self._write_only = True
+        self._cleared = True
 
     def prune(self, keeping: Callable[[], set[str]]) -> int:
         """Delete the HTML of texts that no page has any more, once there are more of
@@ -176,7 +175,7 @@ class MarkdownStore(MutableMapping[str, tuple[str, str]]):
         would in the end outweigh the site. Only if this process opened the store (it
         converted something), so that a build converting nothing does not load SQLite
         for it. `keeping` gives the keys to keep. Returns how many were deleted."""
-        if self._connection is None or self._pid != os.getpid() or self._write_only:
+        if self._connection is None or self._pid != os.getpid() or self._cleared:
             return 0
         self.flush()
         db = self._connection

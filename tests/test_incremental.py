@@ -988,6 +988,71 @@ def test_a_new_version_of_a_markdown_extension_renders_every_page_again(
     assert_same_output(site / "build", tmp_path / "clean")
 
 
+COUNTING_EXTENSION = """
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+
+
+class Count(Preprocessor):
+    def run(self, lines):
+        with open("conversions.log", "a") as log:
+            log.write("converted\\n")
+        return lines
+
+
+class CountExtension(Extension):
+    def extendMarkdown(self, md):
+        md.preprocessors.register(Count(md), "count", 100)
+
+
+def makeExtension(**options):
+    return CountExtension(**options)
+"""
+
+
+def test_a_clean_build_converts_each_body_once_though_a_feed_prints_them_all(
+        tmp_path: Path) -> None:
+    """`--clean` empties the Markdown cache, and what the build converts it reads back:
+    a feed that prints every post's body and the posts' own pages share the HTML. (It
+    used to read nothing from the cache it had emptied, so past the 200 bodies a process
+    keeps in memory, every body was converted twice.)"""
+    posts = 250
+    files: dict[str, str | None] = {
+        "site.toml": """
+            [markdown]
+            extensions = ["counting"]
+
+            [sources]
+            posts = { glob = "content/posts/*.md", sort = "-date" }
+
+            [[routes]]
+            url = "/posts/<slug>/"
+            template = "post.html"
+            each = "posts"
+
+            [[routes]]
+            url = "/feed.xml"
+            template = "feed.xml"
+            """,
+        "templates/post.html": "<h1>{{ page.title }}</h1>\n{{ page.content }}\n",
+        "templates/feed.xml": "<feed>{% for post in data.posts %}<entry>{{ post.content }}"
+                              "</entry>{% endfor %}</feed>\n",
+    }
+    for number in range(posts):
+        files[f"content/posts/p{number:03}.md"] = (
+            f"---\ntitle: P{number}\ndate: 2024-01-01\n---\nPost *{number}*.\n")
+    site = make_site(tmp_path, files)
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "counting.py").write_text(COUNTING_EXTENSION, encoding="utf-8")
+    code, stdout, stderr = run_renderer("build", site, "--jobs", "1", "--clean", cwd=library)
+    assert code == 0, stderr
+    assert counts(stdout)["rendered"] == posts + 1, stdout
+    feed = (site / "build/feed.xml").read_text(encoding="utf-8")
+    assert all(f"<em>{number}</em>" in feed for number in range(posts))
+    assert (library / "conversions.log").read_text().count("converted") == posts
+
+
 def _garbage(path: Path) -> None:
     path.write_bytes(b"\x80\x04garbage, not what renderer wrote\x00" * 3)
 
