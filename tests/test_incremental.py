@@ -941,24 +941,30 @@ def test_the_markdown_cache_forgets_old_bodies(tmp_path: Path) -> None:
     assert_same_output(site / "build", clean_out)
 
 
-MARKDOWN_EXTENSION = """
+def markdown_extension(run: str) -> str:
+    """The source of a Markdown extension module, installed beside a site in a test,
+    whose postprocessor runs `run` (the body of `run(self, text)`) on every conversion."""
+    return f"""
 from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
 
 
-class Signature(Postprocessor):
+class Hook(Postprocessor):
     def run(self, text):
-        return text + "<p>signed: VERSION</p>"
+{textwrap.indent(textwrap.dedent(run).strip(), " " * 8)}
 
 
-class SignatureExtension(Extension):
+class HookExtension(Extension):
     def extendMarkdown(self, md):
-        md.postprocessors.register(Signature(md), "signature", 0)
+        md.postprocessors.register(Hook(md), "hook", 0)
 
 
 def makeExtension(**options):
-    return SignatureExtension(**options)
+    return HookExtension(**options)
 """
+
+
+MARKDOWN_EXTENSION = markdown_extension('return text + "<p>signed: VERSION</p>"')
 
 
 def test_a_new_version_of_a_markdown_extension_renders_every_page_again(
@@ -988,69 +994,35 @@ def test_a_new_version_of_a_markdown_extension_renders_every_page_again(
     assert_same_output(site / "build", tmp_path / "clean")
 
 
-COUNTING_EXTENSION = """
-from markdown.extensions import Extension
-from markdown.preprocessors import Preprocessor
-
-
-class Count(Preprocessor):
-    def run(self, lines):
-        with open("conversions.log", "a") as log:
-            log.write("converted\\n")
-        return lines
-
-
-class CountExtension(Extension):
-    def extendMarkdown(self, md):
-        md.preprocessors.register(Count(md), "count", 100)
-
-
-def makeExtension(**options):
-    return CountExtension(**options)
-"""
+COUNTING_EXTENSION = markdown_extension("""
+    with open("conversions.log", "a") as log:
+        log.write("converted\\n")
+    return text
+    """)
 
 
 def test_a_clean_build_converts_each_body_once_though_a_feed_prints_them_all(
         tmp_path: Path) -> None:
     """`--clean` empties the Markdown cache, and what the build converts it reads back:
-    a feed that prints every post's body and the posts' own pages share the HTML. (It
-    used to read nothing from the cache it had emptied, so past the 200 bodies a process
-    keeps in memory, every body was converted twice.)"""
-    posts = 250
-    files: dict[str, str | None] = {
-        "site.toml": """
-            [markdown]
-            extensions = ["counting"]
-
-            [sources]
-            posts = { glob = "content/posts/*.md", sort = "-date" }
-
-            [[routes]]
-            url = "/posts/<slug>/"
-            template = "post.html"
-            each = "posts"
-
-            [[routes]]
-            url = "/feed.xml"
-            template = "feed.xml"
-            """,
-        "templates/post.html": "<h1>{{ page.title }}</h1>\n{{ page.content }}\n",
-        "templates/feed.xml": "<feed>{% for post in data.posts %}<entry>{{ post.content }}"
-                              "</entry>{% endfor %}</feed>\n",
-    }
-    for number in range(posts):
-        files[f"content/posts/p{number:03}.md"] = (
-            f"---\ntitle: P{number}\ndate: 2024-01-01\n---\nPost *{number}*.\n")
+    the feed, which prints every post's body, and the posts' own pages share the HTML.
+    (It used to read nothing from the cache it had emptied, so past the 200 bodies a
+    process keeps in memory, every body was converted twice.)"""
+    files: dict[str, str | None] = {**SMALL, "site.toml": SMALL["site.toml"] + """
+        [markdown]
+        extensions = ["counting"]
+        """}
+    for number in range(247):
+        files[f"content/posts/p{number:03}.md"] = f"---\ntitle: P{number}\n---\nPost *{number}*.\n"
     site = make_site(tmp_path, files)
     library = tmp_path / "library"
     library.mkdir()
     (library / "counting.py").write_text(COUNTING_EXTENSION, encoding="utf-8")
     code, stdout, stderr = run_renderer("build", site, "--jobs", "1", "--clean", cwd=library)
     assert code == 0, stderr
-    assert counts(stdout)["rendered"] == posts + 1, stdout
+    assert counts(stdout)["rendered"] == 250 + 3, stdout  # the posts, index, feed, style.css
     feed = (site / "build/feed.xml").read_text(encoding="utf-8")
-    assert all(f"<em>{number}</em>" in feed for number in range(posts))
-    assert (library / "conversions.log").read_text().count("converted") == posts
+    assert all(f"<em>{number}</em>" in feed for number in range(247))
+    assert (library / "conversions.log").read_text().count("converted") == 250
 
 
 def _garbage(path: Path) -> None:
