@@ -7,9 +7,7 @@ escapes is a bug in renderer itself.
 
 from __future__ import annotations
 
-import difflib
 import os
-import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,12 +98,16 @@ def display_path(path: Path) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean "x"?)' for the nearest choice, or '' when nothing is near."""
+    import difflib  # only on an error: a build without one does not pay for it
+
     near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f' (did you mean "{near[0]}"?)' if near else ""
 
 
 def user_frames(tb: TracebackType | None, roots: Iterable[Path]) -> tuple[Frame, ...]:
     """The frames of a traceback whose file lies under one of `roots` (the user's files)."""
+    import traceback  # only on an error
+
     roots = tuple(root.resolve() for root in roots)
     frames = []
     for summary in traceback.extract_tb(tb):

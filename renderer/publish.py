@@ -8,11 +8,11 @@ wrote (its manifest, in the cache folder) and this one no longer produces is del
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISDIR, S_ISLNK, S_ISREG
+from typing import Any
 
 from .errors import SiteError, display_path
 from .rendering import Rendering, Staging
@@ -134,6 +134,8 @@ def _replace(source: str, target: str) -> None:
     try:
         os.replace(source, target)
     except OSError:
+        import shutil
+
         folder, name = os.path.split(target)
         temporary = os.path.join(folder, f".{name}.renderer-tmp")
         shutil.copyfile(source, temporary)
@@ -166,7 +168,8 @@ def read_manifest(path: Path, warn: Warn) -> set[str]:
     if not isinstance(files, list):
         warn(f"{path}: discarding a list of written files of an unknown shape")
         return set()
-    kept = {f for f in files if isinstance(f, str) and is_inside(f)}
+    kept = set(files) if _all_inside(files) else \
+        {f for f in files if isinstance(f, str) and is_inside(f)}
     if len(kept) != len(files):
         warn(f"{path}: ignoring {len(files) - len(kept)} entries that are not files inside "
              "the output folder")
@@ -178,6 +181,19 @@ def is_inside(relative: str) -> bool:
     parts = relative.split("/")
     return bool(relative) and not relative.startswith("/") and "\\" not in relative \
         and "\0" not in relative and all(part not in ("", ".", "..") for part in parts)
+
+
+def _all_inside(files: list[Any]) -> bool:
+    """`is_inside` of every entry, checked at once (5,000 calls took 5 ms a build): in the
+    entries joined by "/" between two more, a part that is empty, "." or ".." shows as
+    "//", "/./" or "/../". False sends the caller to `is_inside`, entry by entry."""
+    try:
+        joined = "/".join(files)
+    except TypeError:  # not all strings
+        return False
+    path = f"/{joined}/"
+    return "\0" not in joined and "\\" not in joined and "//" not in path \
+        and "/./" not in path and "/../" not in path
 
 
 def write_manifest(path: Path, files: set[str]) -> None:

@@ -204,6 +204,16 @@ class Staging:
         folder = Path(tempfile.mkdtemp(prefix="staging-", dir=cache))
         return cls(folder, tree=not _holds_anything(out))
 
+    def remove(self) -> None:
+        """Remove the staging folder: empty after a build wrote its files (shutil, and
+        the compression modules it imports, only for what an error left in it)."""
+        try:
+            os.rmdir(self.folder)
+        except OSError:
+            import shutil
+
+            shutil.rmtree(self.folder, ignore_errors=True)
+
     @property
     def root(self) -> str:
         """The folder that becomes the output, in tree mode."""

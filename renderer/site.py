@@ -333,6 +333,8 @@ def media_type_of(output: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _media_type_of_name(name: str) -> str:
+    if name.endswith(".html"):  # most outputs; mimetypes would first read the system's
+        return "text/html; charset=utf-8"  # tables (3 ms) to say the same
     guessed, _ = mimetypes.guess_type(name)
     media_type = guessed or "application/octet-stream"
     if media_type.startswith("text/") or media_type in ("application/xml", "application/json",
