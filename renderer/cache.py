@@ -26,7 +26,7 @@ from . import __version__
 if TYPE_CHECKING:
     import sqlite3
 
-FORMAT = 5
+FORMAT = 6
 RACY_NS = 2_000_000_000  # a file changed this close to the last build is hashed, not trusted
 Warn = Callable[[str], None]
 
@@ -300,53 +300,58 @@ RESTAMP_LIMIT = 50
 class PageCache:
     """Front matter and body digest of Markdown files, by path, size and mtime.
 
-    Read in one go through the restricted unpickler; each page gets its own copy of its
-    fields, so a source that changes a page's fields in place cannot change the cache.
-    Fields parsed by another version of PyYAML (or of renderer) are not used.
+    Each page's fields are kept pickled, and unpickled (through the restricted
+    unpickler) only when a page asks for them: after editing one post, a build looks
+    at that post's entry alone, and reading 5,000 entries of fields in one go cost
+    more than rendering the post. Unpickled anew, they are each page's own copy, so a
+    source that changes a page's fields in place cannot change the cache. Fields parsed
+    by another version of PyYAML (or of renderer) are not used.
     """
 
     def __init__(self, path: Path, warn: Warn, *, clean: bool) -> None:
         self.path = path
-        # relative path -> (mtime, size, fields, body digest, front matter text digest)
-        self.entries: dict[str, tuple[int, int, dict[str, Any], str, str]] = {}
+        self.warn = warn
+        # relative path -> (mtime, size, pickled fields, body digest, front matter digest)
+        self.entries: dict[str, tuple[int, int, bytes, str, str]] = {}
         self.written_at = 0
         self.put_at: dict[str, int] = {}  # entries made by this process, and when
         self.dirty = clean
         self.restamped = 0  # entries put again with the front matter they had
         self.code = code_stamp(["yaml"])
         if not clean and path.exists():
-            self._load(warn)
+            self._load()
 
-    def _load(self, warn: Warn) -> None:
+    def _load(self) -> None:
         try:
             value = safe_loads(self.path.read_bytes())
             if not isinstance(value, dict) or value.get("format") != FORMAT \
                     or value.get("code") != self.code:
-                warn(f"{self.path}: discarding a front matter cache made by another version "
-                     "of renderer, Python or PyYAML")
+                self.warn(f"{self.path}: discarding a front matter cache made by another "
+                          "version of renderer, Python or PyYAML")
                 return
             entries = value["pages"]
             if not isinstance(entries, dict) or not all(
-                    isinstance(e, tuple) and len(e) == 5 and isinstance(e[2], dict)
-                    and isinstance(e[3], str) and isinstance(e[4], str)
+                    type(e) is tuple and len(e) == 5 and type(e[2]) is bytes
+                    and type(e[3]) is str and type(e[4]) is str
                     for e in entries.values()):
                 raise ValueError("entries of the wrong shape")
             self.entries = entries
             self.written_at = value["written_at"]
         except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError,
                 AttributeError, IndexError) as error:
-            warn(f"{self.path}: discarding a corrupt front matter cache ({error})")
+            self.warn(f"{self.path}: discarding a corrupt front matter cache ({error})")
 
     def get(self, relative: str, stat: os.stat_result) -> tuple[dict[str, Any], str] | None:
         """The fields (a copy of its own) and body digest of an unchanged page."""
         entry = self.entries.get(relative)
         if entry is None:
             return None
-        mtime, size, fields, digest, _ = entry
+        mtime, size, _, digest, _ = entry
         if mtime != stat.st_mtime_ns or size != stat.st_size \
                 or mtime >= self.put_at.get(relative, self.written_at) - RACY_NS:
             return None
-        return _copy(fields), digest
+        fields = self._fields(relative)
+        return None if fields is None else (fields, digest)
 
     def body_digests(self) -> set[str]:
         """The digest of every body the cache knows: the Markdown cache keeps their HTML."""
@@ -354,8 +359,7 @@ class PageCache:
 
     def fields(self, relative: str) -> dict[str, Any] | None:
         """The front matter of a page as the last build saw it, whatever the file is now."""
-        entry = self.entries.get(relative)
-        return entry[2] if entry is not None else None
+        return self._fields(relative)
 
     def same_front_matter(self, relative: str, front_digest: str) -> bool:
         """Whether a page's front matter text is as the cache saw it (its body may not be)."""
@@ -367,22 +371,19 @@ class PageCache:
         cache saw it, whatever its body: equal text, equal fields."""
         if not self.same_front_matter(relative, front_digest):
             return None
-        fields: dict[str, Any] = _copy(self.entries[relative][2])
-        return fields
+        return self._fields(relative)
 
     def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
             digest: str, front_digest: str) -> None:
         try:
-            kept = safe_loads(pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
+            pickled = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+            safe_loads(pickled)  # only plain data and dates may go in
         except (pickle.PicklingError, pickle.UnpicklingError, TypeError, AttributeError):
-            return  # only plain data and dates may go in
-        # Each page's keys ("title", "date") made the same objects, so that the file holds
-        # each once: at 5,000 pages it reads a fifth faster.
-        kept = {sys.intern(k) if type(k) is str else k: v for k, v in kept.items()}
+            return
         previous = self.entries.get(relative)
-        self.entries[relative] = (stat.st_mtime_ns, stat.st_size, kept, digest, front_digest)
+        self.entries[relative] = (stat.st_mtime_ns, stat.st_size, pickled, digest, front_digest)
         self.put_at[relative] = time.time_ns()
-        if previous is None or previous[2] != kept or previous[4] != front_digest:
+        if previous is None or previous[2] != pickled or previous[4] != front_digest:
             self.dirty = True
         else:
             self.restamped += 1
@@ -400,16 +401,23 @@ class PageCache:
                                       "written_at": started, "pages": self.entries})
             self.dirty = False
 
-
-def _copy(value: Any) -> Any:
-    """A copy of front matter deep enough that no list or mapping is shared (the rest,
-    strings, numbers and dates, cannot change); faster than copy.deepcopy."""
-    kind = type(value)
-    if kind is dict:
-        return {key: _copy(item) for key, item in value.items()}
-    if kind is list:
-        return [_copy(item) for item in value]
-    return value
+    def _fields(self, relative: str) -> dict[str, Any] | None:
+        """The fields of an entry, unpickled; an entry that does not unpickle to a
+        mapping of plain data is dropped with a warning, and its page is read again."""
+        entry = self.entries.get(relative)
+        if entry is None:
+            return None
+        try:
+            fields = safe_loads(entry[2])
+            if type(fields) is not dict:
+                raise ValueError("not a mapping")
+        except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError,
+                AttributeError, IndexError) as error:
+            self.warn(f"{self.path}: discarding a corrupt entry for {relative} ({error})")
+            del self.entries[relative]
+            self.dirty = True
+            return None
+        return fields
 
 
 # -- what the last build did ---------------------------------------------------------------

@@ -1059,6 +1059,15 @@ def _reshaped(path: Path) -> None:
     path.write_bytes(pickle.dumps(value))
 
 
+def _unsafe_entries(path: Path) -> None:
+    """A well-formed front matter cache whose every entry's fields would run code."""
+    value = pickle.loads(path.read_bytes())  # noqa: S301 - the cache this test just wrote
+    unsafe = pickle.dumps(_Unsafe(path.parent / "pwned"))
+    value["pages"] = {name: (*entry[:2], unsafe, *entry[3:])
+                      for name, entry in value["pages"].items()}
+    path.write_bytes(pickle.dumps(value))
+
+
 def _sqlite_garbage(path: Path) -> None:
     for suffix in ("-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -1093,6 +1102,7 @@ CORRUPTIONS = {
     "pages-unsafe-pickle": ("pages-*.pickle", _unsafe),
     "pages-other-version": ("pages-*.pickle", _other_version),
     "pages-reshaped": ("pages-*.pickle", _reshaped),
+    "pages-entries-unsafe": ("pages-*.pickle", _unsafe_entries),
     "markdown-garbage": ("markdown.sqlite", _sqlite_garbage),
     "markdown-foreign-schema": ("markdown.sqlite", _sqlite_foreign),
     "manifest-garbage": ("manifest-*.json", _manifest_garbage),
