@@ -33,6 +33,7 @@ from .cache import (
     code_stamp,
     file_digest,
     glob_match,
+    pickle_fields,
     text_digest,
 )
 from .config import SiteConfig, load_config
@@ -236,9 +237,10 @@ def read_pages_ahead(site: Site, pages: PageCache, jobs: int) -> dict[str, list[
     root = site.config.root
     stamps: dict[str, list[Any]] = {}
 
-    def keep(parsed: list[tuple[str, os.stat_result, dict[str, Any], str, str, str]]) -> None:
-        for relative, stat, fields, digest, front, file_hash in parsed:
-            pages.put(relative, stat, fields, digest, front)
+    def keep(parsed: list[tuple[str, os.stat_result, bytes | None, str, str, str]]) -> None:
+        for relative, stat, pickled, digest, front, file_hash in parsed:
+            if pickled is not None:
+                pages.put_pickled(relative, stat, pickled, digest, front)
             stamps[relative] = [stat.st_mtime_ns, stat.st_size, file_hash]
 
     keep(_read_pages((root, missing[:1])))  # here first: the workers inherit its imports
@@ -267,7 +269,10 @@ def _prepare(site: Site) -> None:
 
 
 def _read_pages(chunk: tuple[Path, list[str]]
-                ) -> list[tuple[str, os.stat_result, dict[str, Any], str, str, str]]:
+                ) -> list[tuple[str, os.stat_result, bytes | None, str, str, str]]:
+    """Stat, hash and parse the front matter of some pages, in a worker. The fields come
+    back pickled as the page cache keeps them: the build stores 5,000 of them as they are,
+    rather than pickle each again itself while the workers wait."""
     root, names = chunk
     parsed = []
     for name in names:
@@ -279,8 +284,8 @@ def _read_pages(chunk: tuple[Path, list[str]]
             fields = page_fields(block, path, root)
         except (SiteError, OSError):
             continue  # enumerating reads it again and reports the error where it belongs
-        parsed.append((name, stat, fields, text_digest(body), front_matter_digest(block),
-                       file_hash))
+        parsed.append((name, stat, pickle_fields(fields), text_digest(body),
+                       front_matter_digest(block), file_hash))
     return parsed
 
 

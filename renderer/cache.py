@@ -297,6 +297,17 @@ def safe_loads(data: bytes) -> Any:
 RESTAMP_LIMIT = 50
 
 
+def pickle_fields(fields: dict[str, Any]) -> bytes | None:
+    """Front matter as the page cache keeps it; None when it holds more than plain data
+    and dates (a page whose fields then are not cached)."""
+    try:
+        pickled = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+        safe_loads(pickled)
+    except (pickle.PicklingError, pickle.UnpicklingError, TypeError, AttributeError):
+        return None
+    return pickled
+
+
 class PageCache:
     """Front matter and body digest of Markdown files, by path, size and mtime.
 
@@ -375,11 +386,13 @@ class PageCache:
 
     def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
             digest: str, front_digest: str) -> None:
-        try:
-            pickled = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
-            safe_loads(pickled)  # only plain data and dates may go in
-        except (pickle.PicklingError, pickle.UnpicklingError, TypeError, AttributeError):
-            return
+        pickled = pickle_fields(fields)
+        if pickled is not None:
+            self.put_pickled(relative, stat, pickled, digest, front_digest)
+
+    def put_pickled(self, relative: str, stat: os.stat_result, pickled: bytes,
+                    digest: str, front_digest: str) -> None:
+        """`put`, for fields `pickle_fields` pickled (in a worker process, say)."""
         previous = self.entries.get(relative)
         self.entries[relative] = (stat.st_mtime_ns, stat.st_size, pickled, digest, front_digest)
         self.put_at[relative] = time.time_ns()
