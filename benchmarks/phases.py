@@ -27,6 +27,7 @@ STARTED = time.perf_counter()
 
 import renderer.build as build_module  # noqa: E402 - timed from the start
 import renderer.cache as cache_module  # noqa: E402
+import renderer.links as links_module  # noqa: E402
 
 IMPORTED = time.perf_counter()
 PHASES: list[tuple[str, float, float]] = []
@@ -39,7 +40,7 @@ TIMED = [
     (build_module, "list_targets", "enumerate the URLs (or restore them)"),
     (build_module, "plan_renders", "plan: which outputs to render"),
     (build_module, "render_outputs", "render"),
-    (build_module, "find_broken_links", "check links"),
+    (links_module.LinkCheck, "finish", "check links (those of new pages as they render)"),
     (build_module, "commit", "write into the output folder"),
     (build_module, "remember", "record what each output read"),
     (cache_module.BuildState, "save", "write the build cache"),

@@ -39,7 +39,7 @@ from .cache import (
 from .config import SiteConfig, load_config
 from .content import front_matter_digest, markdown_libraries, page_fields, read_page_text
 from .errors import LinkError, SiteError, display_path
-from .links import find_broken_links, format_broken
+from .links import LinkCheck, format_broken
 from .publish import commit
 from .rendering import (
     PARALLEL_MINIMUM,
@@ -118,8 +118,9 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         hashed = read_pages_ahead(site, pages, jobs) if not state.outline else {}
         targets = list_targets(site, state, changes)
         plan = plan_renders(targets, state, changes, out)
-        rendered = render_outputs(site, targets, plan, staging, jobs, progress)
-        broken = find_broken_links(site, targets, rendered, state)
+        links = LinkCheck(site, targets, state)
+        rendered = render_outputs(site, targets, plan, staging, jobs, progress, links.add)
+        broken = links.finish()
         warnings = [format_broken(site, output, problem)
                     for output in sorted(broken) for problem in broken[output]]
         result = BuildResult(out, rendered=len(rendered), warnings=warnings)

@@ -15,48 +15,66 @@ from .routing import Target, request_candidates
 from .site import Site
 
 
-def find_broken_links(site: Site, targets: dict[str, Target], rendered: dict[str, Rendering],
-                      state: BuildState) -> dict[str, tuple[tuple[str, str, str], ...]]:
-    """For every output, its links to URLs the site does not produce.
+class LinkCheck:
+    """Every output's links to URLs the site does not produce, as (link, URL, "draft" or
+    "missing"). A rendering is checked as it arrives (`add`), while the workers render
+    the rest and this process would only wait; `finish` adds the outputs not rendered.
 
     While the site produces the same files as last time, a page that was not rendered
     again links to what it linked to then, so only new renderings are checked.
     """
-    same_files = state.outputs.keys() == targets.keys()
-    base_path = site.config.base_path
-    known: dict[str, bool] = {}  # a site links to the same few URLs from many pages
-    rooted: dict[str, str | None] = {}  # links from the site's root resolve alike anywhere
-    draft_urls: set[str] | None = None
-    broken = {}
-    for output in targets:
-        if output not in rendered and same_files:
+
+    def __init__(self, site: Site, targets: dict[str, Target], state: BuildState) -> None:
+        self.site = site
+        self.targets = targets
+        self.state = state
+        self.base_path = site.config.base_path
+        self.known: dict[str, bool] = {}  # a site links to the same few URLs from many pages
+        self.rooted: dict[str, str | None] = {}  # links from the root resolve alike anywhere
+        self.draft_urls: set[str] | None = None
+        self.checked: dict[str, tuple[tuple[str, str, str], ...]] = {}
+
+    def add(self, rendering: Rendering) -> None:
+        self.checked[rendering.output] = self._problems(rendering.output, rendering.links)
+
+    def finish(self) -> dict[str, tuple[tuple[str, str, str], ...]]:
+        """The problems of every output, rendered or not."""
+        state = self.state
+        same_files = state.outputs.keys() == self.targets.keys()
+        broken = {}
+        for output in self.targets:
+            if output in self.checked:
+                broken[output] = self.checked[output]
+                continue
             remembered = state.outputs[output].broken
             # A broken link is looked at again: the draft it pointed to may be deleted
             # since, or the missing page it pointed to may be back as a draft.
-            if not remembered:
+            if same_files and not remembered:
                 broken[output] = remembered
-                continue
-        links = rendered[output].links if output in rendered else state.outputs[output].links
-        page_url = base_path + targets[output].url.lstrip("/")
+            else:
+                broken[output] = self._problems(output, state.outputs[output].links)
+        return broken
+
+    def _problems(self, output: str, links: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+        page_url = self.base_path + self.targets[output].url.lstrip("/")
         problems = []
         for link in links:
-            if link in rooted:
-                url = rooted[link]
+            if link in self.rooted:
+                url = self.rooted[link]
             else:
-                url = resolve_link(page_url, link, base_path)
+                url = resolve_link(page_url, link, self.base_path)
                 if link.startswith("/"):
-                    rooted[link] = url
+                    self.rooted[link] = url
             if url is None:
                 continue
-            if url not in known:
-                known[url] = produces(url, targets)
-            if known[url]:
+            if url not in self.known:
+                self.known[url] = produces(url, self.targets)
+            if self.known[url]:
                 continue
-            if draft_urls is None:
-                draft_urls = _draft_urls(site, targets)
-            problems.append((link, url, "draft" if url in draft_urls else "missing"))
-        broken[output] = tuple(problems)
-    return broken
+            if self.draft_urls is None:
+                self.draft_urls = _draft_urls(self.site, self.targets)
+            problems.append((link, url, "draft" if url in self.draft_urls else "missing"))
+        return tuple(problems)
 
 
 def format_broken(site: Site, output: str, problem: tuple[str, str, str]) -> str:

@@ -87,11 +87,14 @@ class Shared:
 
 
 def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Staging,
-                   jobs: int, progress: Progress | None) -> dict[str, Rendering]:
-    """Render the outputs of `plan`. Rendering (Jinja, Markdown) makes reference cycles,
-    so the cycle collector runs wherever pages render: in the workers, or here; not in
-    this process while it only gathers what workers send, where a collection would walk
-    the whole build's bookkeeping again and again for no garbage."""
+                   jobs: int, progress: Progress | None,
+                   each: Callable[[Rendering], None] | None = None) -> dict[str, Rendering]:
+    """Render the outputs of `plan`, calling `each` with every rendering as it is made (with
+    workers, this process does that while they render the rest). Rendering (Jinja,
+    Markdown) makes reference cycles, so the cycle collector runs wherever pages render: in
+    the workers, or here; not in this process while it only gathers what workers send,
+    where a collection would walk the whole build's bookkeeping again and again for no
+    garbage."""
     results: dict[str, Rendering] = {}
     shared = Shared(site.config.root)
     total = len(plan)
@@ -104,13 +107,17 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
             for renderings, urls in workers.map_unordered(batches):
                 site.router.memo.update(urls)
                 for rendering in renderings:
-                    results[rendering.output] = rendering.shared(shared)
+                    results[rendering.output] = rendering = rendering.shared(shared)
+                    if each is not None:
+                        each(rendering)
                 if progress is not None:
                     progress(len(results), total)
         return results
     with cycle_collector(True, frozen=True):
         for output in plan:
-            results[output] = render_one(site, targets[output], staging, shared)
+            results[output] = rendering = render_one(site, targets[output], staging, shared)
+            if each is not None:
+                each(rendering)
             if progress is not None:
                 progress(len(results), total)
     return results
