@@ -133,7 +133,7 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         result.written, result.unchanged, result.removed = \
             written.written, written.unchanged, written.removed
         remember(state, site, targets, rendered, broken, changes.globs, out, started_ns,
-                 hashed)
+                 hashed, written.copied)
         state.save(state_path)
         pages.save(started_ns)
         markdown.prune(lambda: {site.converter.cache_key(d) for d in pages.body_digests()})
@@ -320,9 +320,10 @@ def plan_renders(targets: dict[str, Target], state: BuildState, changes: Changes
 def remember(state: BuildState, site: Site, targets: dict[str, Target],
              rendered: dict[str, Rendering], broken: dict[str, tuple[tuple[str, str, str], ...]],
              globs: dict[str, GlobMatch], out: Path, started: int,
-             hashed: dict[str, list[Any]]) -> None:
+             hashed: dict[str, list[Any]], copied: set[str]) -> None:
     """Record what each output read, and what the URL list was made from, for the next
-    build."""
+    build. A rendered file's modification time and size are those of the file the
+    rendering wrote (a rename keeps them), or found, unless it was `copied` into place."""
     root = site.config.root
     folder = f"{out}{os.sep}"
     outputs = {}
@@ -331,12 +332,14 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
     for output in targets:
         if output in rendered:
             r = rendered[output]
-            stat = os.stat(folder + output)
+            mtime, size = r.stamp
+            if output in copied:
+                stat = os.stat(folder + output)
+                mtime, size = stat.st_mtime_ns, stat.st_size
             dependencies, meta = frozenset(r.dependencies), frozenset(r.meta)
             outputs[output] = OutputEntry(sets.setdefault(dependencies, dependencies),
                                           sets.setdefault(meta, meta), r.globs,
-                                          r.digest, r.links, broken[output], stat.st_mtime_ns,
-                                          stat.st_size)
+                                          r.digest, r.links, broken[output], mtime, size)
         else:
             entry = state.outputs[output]
             if entry.broken != broken[output]:  # what it links to came or went

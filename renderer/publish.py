@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import Any
@@ -28,6 +28,7 @@ class Written:
     written: int = 0
     unchanged: int = 0
     removed: int = 0
+    copied: set[str] = field(default_factory=set)  # files copied, not renamed: new mtimes
 
 
 def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, Target],
@@ -50,7 +51,8 @@ def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, 
             result.removed += _clear_way(parent, out, previous)
             os.makedirs(os.path.join(out, parent), exist_ok=True)
             ready.add(parent)
-        _replace(staging.path(output), os.path.join(out, output))
+        if not _replace(staging.path(output), os.path.join(out, output)):
+            result.copied.add(output)
     result.written += len(staged)
     result.unchanged += len(rendered) - len(staged) + len(produced) - len(rendered)
     real_out = os.path.realpath(out)
@@ -128,11 +130,12 @@ def _clear_way(folder: str, out: Path, previous: set[str]) -> int:
     return 0
 
 
-def _replace(source: str, target: str) -> None:
+def _replace(source: str, target: str) -> bool:
     """Atomically put `source` at `target`: a rename, through a temporary file beside the
-    target when the two are on different file systems."""
+    target when the two are on different file systems. False when it was copied."""
     try:
         os.replace(source, target)
+        return True
     except OSError:
         import shutil
 
@@ -140,6 +143,7 @@ def _replace(source: str, target: str) -> None:
         temporary = os.path.join(folder, f".{name}.renderer-tmp")
         shutil.copyfile(source, temporary)
         os.replace(temporary, target)
+        return False
 
 
 def _remove_empty_parents(folder: Path, out: Path) -> None:

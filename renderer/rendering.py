@@ -44,13 +44,17 @@ class Rendering:
     meta: tuple[str, ...]
     globs: tuple[str, ...]
     staged: bool  # False: the output folder already holds these bytes
+    # Modification time (ns) and size of the file as written into the staging folder (a
+    # rename keeps both) or as found in the output folder: what the build records, without
+    # a `stat` of every output once they are in place.
+    stamp: tuple[int, int]
 
     def shared(self, shared: Shared) -> Rendering:
         """This rendering with its paths and links made the objects `shared` already
         holds (one that came from a worker arrives with copies of its own)."""
         return Rendering(self.output, self.digest, shared.strings(self.links),
                          shared.strings(self.dependencies), shared.strings(self.meta),
-                         self.globs, self.staged)
+                         self.globs, self.staged, self.stamp)
 
 
 class Shared:
@@ -146,9 +150,9 @@ def render_one(site: Site, target: Target, staging: Staging, shared: Shared) -> 
     """Render one target into the staging folder, unless the output folder already
     holds these very bytes (most files of most rebuilds)."""
     rendered = site.render_target(target)
-    staged = not _holds(os.path.join(site.config.output, target.output), rendered.body)
-    if staged:
-        _write(staging.path(target.output), rendered.body)
+    held = _holds(os.path.join(site.config.output, target.output), rendered.body)
+    staged = held is None
+    stamp = _write(staging.path(target.output), rendered.body) if held is None else held
     links: tuple[str, ...] = ()
     if rendered.media_type.startswith("text/html"):
         found = LINK.findall(rendered.body)
@@ -156,7 +160,7 @@ def render_one(site: Site, target: Target, staging: Staging, shared: Shared) -> 
                                              for link in found})))
     return Rendering(target.output, hashlib.blake2b(rendered.body, digest_size=16).hexdigest(),
                      links, shared.paths(rendered.dependencies), shared.paths(rendered.meta),
-                     tuple(sorted(rendered.globs)), staged)
+                     tuple(sorted(rendered.globs)), staged, stamp)
 
 
 def relative_paths(root: Path, paths: Iterable[Path]) -> tuple[str, ...]:
@@ -167,26 +171,32 @@ def relative_paths(root: Path, paths: Iterable[Path]) -> tuple[str, ...]:
                         for name in map(str, paths)))
 
 
-def _write(path: str, body: bytes) -> None:
-    """Write a new file: unbuffered, as one write (a third cheaper than open())."""
+def _write(path: str, body: bytes) -> tuple[int, int]:
+    """Write a new file: unbuffered, as one write (a third cheaper than open()). Returns
+    its modification time and size."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0),
                          0o666)
     try:
         view = memoryview(body)
         while view:
             view = view[os.write(descriptor, view):]
+        stat = os.fstat(descriptor)
     finally:
         os.close(descriptor)
+    return stat.st_mtime_ns, stat.st_size
 
 
-def _holds(path: str, body: bytes) -> bool:
+def _holds(path: str, body: bytes) -> tuple[int, int] | None:
+    """The modification time and size of the file at `path` if it holds exactly `body`."""
     try:
-        if os.stat(path).st_size != len(body):
-            return False
+        stat = os.stat(path)
+        if stat.st_size != len(body):
+            return None
         with open(path, "rb") as file:
-            return file.read() == body
+            same = file.read() == body
     except OSError:
-        return False
+        return None
+    return (stat.st_mtime_ns, stat.st_size) if same else None
 
 
 @dataclass

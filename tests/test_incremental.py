@@ -29,7 +29,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -816,6 +816,37 @@ def test_a_rebuild_that_renders_nothing_imports_no_library_it_does_not_use(
     assert imported_by_build(site) & unneeded == set()
     edit_body(site, "b", "Post *B*, edited.")
     assert {"jinja2", "markdown", "sqlite3"} <= imported_by_build(site)
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path) -> Iterator[Path]:
+    """A folder on another file system than the test's site (tmpfs), removed after."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK) \
+            or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs a writable /dev/shm on another file system than the temporary folder")
+    folder = Path(tempfile.mkdtemp(prefix="renderer-test-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_an_output_folder_on_another_file_system_is_not_rendered_again_for_nothing(
+        tmp_path: Path, elsewhere: Path) -> None:
+    """Files staged in the site's cache folder reach an output folder on another file
+    system by a copy, not a rename, and so with new modification times. The build records
+    those, not the staged files' own: else the next build takes every file for one edited
+    by hand and renders it again."""
+    site = make_site(tmp_path, SMALL)
+    out = elsewhere / "out"
+    build_ok(site, "--output", out)
+    assert counts(build_ok(site, "--output", out))["rendered"] == 0
+    edit_body(site, "b", "Post *B*, edited.")
+    assert 1 <= counts(build_ok(site, "--output", out))["rendered"] < 5
+    assert counts(build_ok(site, "--output", out))["rendered"] == 0
+    clean_out, _ = clean_build(site, tmp_path / "clean")
+    assert_same_output(out, clean_out)
 
 
 def _open_store_at_once(path: Path, barrier: Any, number: int, results: Any) -> None:
