@@ -361,16 +361,12 @@ class PageCache:
         if mtime != stat.st_mtime_ns or size != stat.st_size \
                 or mtime >= self.put_at.get(relative, self.written_at) - RACY_NS:
             return None
-        fields = self._fields(relative)
+        fields = self.fields(relative)
         return None if fields is None else (fields, digest)
 
     def body_digests(self) -> set[str]:
         """The digest of every body the cache knows: the Markdown cache keeps their HTML."""
         return {entry[3] for entry in self.entries.values()}
-
-    def fields(self, relative: str) -> dict[str, Any] | None:
-        """The front matter of a page as the last build saw it, whatever the file is now."""
-        return self._fields(relative)
 
     def same_front_matter(self, relative: str, front_digest: str) -> bool:
         """Whether a page's front matter text is as the cache saw it (its body may not be)."""
@@ -382,7 +378,7 @@ class PageCache:
         cache saw it, whatever its body: equal text, equal fields."""
         if not self.same_front_matter(relative, front_digest):
             return None
-        return self._fields(relative)
+        return self.fields(relative)
 
     def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
             digest: str, front_digest: str) -> None:
@@ -414,9 +410,10 @@ class PageCache:
                                       "written_at": started, "pages": self.entries})
             self.dirty = False
 
-    def _fields(self, relative: str) -> dict[str, Any] | None:
-        """The fields of an entry, unpickled; an entry that does not unpickle to a
-        mapping of plain data is dropped with a warning, and its page is read again."""
+    def fields(self, relative: str) -> dict[str, Any] | None:
+        """The front matter of a page as the last build saw it, whatever the file is now
+        (a copy of its own). An entry that does not unpickle to a mapping of plain data is
+        dropped with a warning, and its page is read again."""
         entry = self.entries.get(relative)
         if entry is None:
             return None
