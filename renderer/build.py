@@ -119,7 +119,10 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         targets = list_targets(site, state, changes)
         plan = plan_renders(targets, state, changes, out)
         links = LinkCheck(site, targets, state)
-        rendered = render_outputs(site, targets, plan, staging, jobs, progress, links.add)
+        last_digests = {output: state.outputs[output].digest for output in plan
+                        if output in state.outputs}
+        rendered = render_outputs(site, targets, plan, staging, jobs, progress, links.add,
+                                  last_digests)
         broken = links.finish()
         warnings = [format_broken(site, output, problem)
                     for output in sorted(broken) for problem in broken[output]]

@@ -14,7 +14,7 @@ import itertools
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,22 +92,26 @@ class Shared:
 
 def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Staging,
                    jobs: int, progress: Progress | None,
-                   each: Callable[[Rendering], None] | None = None) -> dict[str, Rendering]:
+                   each: Callable[[Rendering], None] | None = None,
+                   written: Mapping[str, str] | None = None) -> dict[str, Rendering]:
     """Render the outputs of `plan`, calling `each` with every rendering as it is made (with
-    workers, this process does that while they render the rest). Rendering (Jinja,
+    workers, this process does that while they render the rest). `written`: the digests
+    of the files the last build wrote, by output (see `render_one`). Rendering (Jinja,
     Markdown) makes reference cycles, so the cycle collector runs wherever pages render: in
     the workers, or here; not in this process while it only gathers what workers send,
     where a collection would walk the whole build's bookkeeping again and again for no
     garbage."""
     results: dict[str, Rendering] = {}
     shared = Shared(site.config.root)
+    written = written or {}
     total = len(plan)
     if jobs > 1 and total >= PARALLEL_MINIMUM and can_fork():
         batches = tasks(plan, targets)
         flush = getattr(site.converter.cache, "flush", None)
         if flush is not None:
             flush()  # nothing half-written may cross the fork
-        with Workers(jobs, _render_batch, _start_worker, (site, targets, staging)) as workers:
+        with Workers(jobs, _render_batch, _start_worker,
+                     (site, targets, staging, written)) as workers:
             for renderings, urls in workers.map_unordered(batches):
                 site.router.memo.update(urls)
                 for rendering in renderings:
@@ -119,7 +123,8 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
         return results
     with cycle_collector(True, frozen=True):
         for output in plan:
-            results[output] = rendering = render_one(site, targets[output], staging, shared)
+            results[output] = rendering = render_one(site, targets[output], staging, shared,
+                                                     written.get(output))
             if each is not None:
                 each(rendering)
             if progress is not None:
@@ -146,11 +151,16 @@ def tasks(plan: list[str], targets: dict[str, Target]) -> list[list[str]]:
                                                  for i in range(0, len(rest), BATCH)]
 
 
-def render_one(site: Site, target: Target, staging: Staging, shared: Shared) -> Rendering:
+def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
+               written: str | None = None) -> Rendering:
     """Render one target into the staging folder, unless the output folder already
-    holds these very bytes (most files of most rebuilds)."""
+    holds these very bytes (most files of most rebuilds). `written` is the digest of what
+    the last build wrote there: bytes of another digest are staged without looking at
+    the file (a stat of each of 5,000 pages after editing the base template)."""
     rendered = site.render_target(target)
-    held = _holds(os.path.join(site.config.output, target.output), rendered.body)
+    digest = hashlib.blake2b(rendered.body, digest_size=16).hexdigest()
+    held = None if written is not None and written != digest else \
+        _holds(os.path.join(site.config.output, target.output), rendered.body)
     staged = held is None
     stamp = _write(staging.path(target.output), rendered.body) if held is None else held
     links: tuple[str, ...] = ()
@@ -158,9 +168,8 @@ def render_one(site: Site, target: Target, staging: Staging, shared: Shared) -> 
         found = LINK.findall(rendered.body)
         links = shared.strings(tuple(sorted({link.decode("utf-8", "replace")
                                              for link in found})))
-    return Rendering(target.output, hashlib.blake2b(rendered.body, digest_size=16).hexdigest(),
-                     links, shared.paths(rendered.dependencies), shared.paths(rendered.meta),
-                     tuple(sorted(rendered.globs)), staged, stamp)
+    return Rendering(target.output, digest, links, shared.paths(rendered.dependencies),
+                     shared.paths(rendered.meta), tuple(sorted(rendered.globs)), staged, stamp)
 
 
 def relative_paths(root: Path, paths: Iterable[Path]) -> tuple[str, ...]:
@@ -265,6 +274,7 @@ class _Worker:
     site: Site
     targets: dict[str, Target]
     staging: Staging
+    written: Mapping[str, str]
     sent_urls: int  # how many of the URL memo's entries the parent has
     shared: Shared
 
@@ -272,17 +282,19 @@ class _Worker:
 _worker: _Worker | None = None  # set once in each worker process, never in the parent
 
 
-def _start_worker(site: Site, targets: dict[str, Target], staging: Staging) -> None:
+def _start_worker(site: Site, targets: dict[str, Target], staging: Staging,
+                  written: Mapping[str, str]) -> None:
     global _worker
-    _worker = _Worker(site, targets, staging, len(site.router.memo), Shared(site.config.root))
+    _worker = _Worker(site, targets, staging, written, len(site.router.memo),
+                      Shared(site.config.root))
     gc.enable()
 
 
 def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
     assert _worker is not None
-    site, targets = _worker.site, _worker.targets
-    renderings = [render_one(site, targets[output], _worker.staging, _worker.shared)
-                  for output in outputs]
+    site, targets, written = _worker.site, _worker.targets, _worker.written
+    renderings = [render_one(site, targets[output], _worker.staging, _worker.shared,
+                             written.get(output)) for output in outputs]
     flush = getattr(site.converter.cache, "flush", None)
     if flush is not None:
         flush()
