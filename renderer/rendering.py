@@ -29,6 +29,7 @@ LINK = re.compile(
 PARALLEL_MINIMUM = 64  # fewer files than this render faster in one process than in a pool
 BATCH = 16
 LISTING_SHARE = 10  # a route with under a tenth of the biggest one's pages: see `tasks`
+LISTING_BATCH = 32
 
 Progress = Callable[[int, int], None]
 
@@ -137,9 +138,12 @@ def tasks(plan: list[str], targets: dict[str, Target]) -> list[list[str]]:
 
     A route that makes few pages (the index, the tag pages, an archive) makes the costly
     ones: each lists many items, and rendering one can cost as much as a hundred posts.
-    They go first and one per task, so that both workers take some and neither is left
-    with them at the end while the other waits; the many pages of the big routes follow
-    in batches, which saves a message per page."""
+    They go first, so that no worker is left with them at the end while the other waits,
+    and up to `LISTING_BATCH` in one task: the first listing a worker renders makes it
+    load every item listed (0.13 s for 5,000 posts, after a rebuild restored its URL
+    list rather than load them before forking), and this way one worker does that
+    while the other renders posts. The many pages of the big routes follow in batches,
+    which saves a message per page."""
     routes = {output: targets[output].route for output in plan}
     sizes = Counter(route.index for route in routes.values() if route is not None)
     cut = max(sizes.values(), default=0) // LISTING_SHARE
@@ -147,8 +151,8 @@ def tasks(plan: list[str], targets: dict[str, Target]) -> list[list[str]]:
                 if route is not None and sizes[route.index] <= cut]
     alone = set(listings)
     rest = [output for output in plan if output not in alone]
-    return [[output] for output in listings] + [rest[i:i + BATCH]
-                                                 for i in range(0, len(rest), BATCH)]
+    return [listings[i:i + LISTING_BATCH] for i in range(0, len(listings), LISTING_BATCH)] \
+        + [rest[i:i + BATCH] for i in range(0, len(rest), BATCH)]
 
 
 def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
