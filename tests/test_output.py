@@ -223,6 +223,19 @@ def test_a_foreign_folder_where_a_file_goes_is_not_deleted(tmp_path: Path) -> No
     assert (foreign / "mine.txt").read_text() == "mine\n"
 
 
+def test_a_foreign_file_where_a_folder_goes_is_not_replaced(built: Path) -> None:
+    """A new post needs the folder posts/d/, where the user keeps a file by that name:
+    the build fails, naming it, and changes nothing."""
+    out = built / "build"
+    (out / "posts" / "d").write_text("mine\n")
+    before = snapshot(out)
+    (built / "content" / "posts" / "d.md").write_text("---\ntitle: D\n---\nPost *D*.\n")
+    code, _, stderr = run_cli("build", built)
+    assert code == 1
+    assert "posts/d is a file where the site needs a folder" in stderr
+    assert snapshot(out) == before
+
+
 def test_a_first_build_becomes_the_output_folder_as_if_made_by_mkdir(tmp_path: Path) -> None:
     """Into a missing or empty output folder the staged tree is renamed into place: the
     result is what moving file by file gives, with the permissions of a new folder."""
