@@ -158,12 +158,13 @@ def tasks(plan: list[str], targets: dict[str, Target]) -> list[list[str]]:
 def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
                written: str | None = None) -> Rendering:
     """Render one target into the staging folder, unless the output folder already
-    holds these very bytes (most files of most rebuilds). `written` is the digest of what
-    the last build wrote there: bytes of another digest are staged without looking at
-    the file (a stat of each of 5,000 pages after editing the base template)."""
+    holds these very bytes (most files of most rebuilds). It is not looked at when it
+    cannot hold them: the output folder was empty (`staging.tree`), or `written`, the
+    digest of what the last build wrote there, is another (a stat of each of 5,000
+    pages after editing the base template)."""
     rendered = site.render_target(target)
     digest = hashlib.blake2b(rendered.body, digest_size=16).hexdigest()
-    held = None if written is not None and written != digest else \
+    held = None if staging.tree or written is not None and written != digest else \
         _holds(os.path.join(site.config.output, target.output), rendered.body)
     staged = held is None
     stamp = _write(staging.path(target.output), rendered.body) if held is None else held
