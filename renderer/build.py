@@ -30,14 +30,22 @@ from .cache import (
     MarkdownStore,
     OutputEntry,
     PageCache,
+    bytes_digest,
     code_stamp,
-    file_digest,
     glob_match,
     pickle_fields,
     text_digest,
 )
 from .config import SiteConfig, load_config
-from .content import front_matter_digest, markdown_libraries, page_fields, read_page_text
+from .content import (
+    decode_text,
+    front_matter_digest,
+    markdown_libraries,
+    page_fields,
+    read_bytes,
+    read_page_text,
+    split_front_matter_text,
+)
 from .errors import LinkError, SiteError, display_path
 from .links import LinkCheck, format_broken
 from .publish import commit
@@ -283,13 +291,13 @@ def _read_pages(chunk: tuple[Path, list[str]]
         path = root / name
         try:
             stat = os.stat(path)
-            file_hash = file_digest(path)
-            block, body = read_page_text(path)
+            data = read_bytes(path)  # once, for its stamp's hash and for its text
+            block, body = split_front_matter_text(decode_text(data, path), path)
             fields = page_fields(block, path, root)
         except (SiteError, OSError):
             continue  # enumerating reads it again and reports the error where it belongs
         parsed.append((name, stat, pickle_fields(fields), text_digest(body),
-                       front_matter_digest(block), file_hash))
+                       front_matter_digest(block), bytes_digest(data)))
     return parsed
 
 

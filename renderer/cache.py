@@ -31,12 +31,16 @@ RACY_NS = 2_000_000_000  # a file changed this close to the last build is hashed
 Warn = Callable[[str], None]
 
 
+def bytes_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def file_digest(path: Path) -> str:
-    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    return bytes_digest(path.read_bytes())
 
 
 def text_digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return bytes_digest(text.encode("utf-8"))
 
 
 def code_stamp(modules: Iterable[str]) -> str:

@@ -23,6 +23,7 @@ from .errors import ConfigError, ContentError
 ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$")
 FENCES = {"---": "yaml", "+++": "toml"}
+SPLIT_HEAD = 4096  # characters cut into lines to find the front matter's end, at first
 
 
 def markdown_libraries(extensions: tuple[str, ...]) -> list[str]:
@@ -214,13 +215,26 @@ class Page(Mapping[str, Any]):
 
 
 def read_text(path: Path) -> str:
+    return decode_text(read_bytes(path), path)
+
+
+def read_bytes(path: Path) -> bytes:
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return path.read_bytes()
+    except OSError as error:
+        raise ContentError(f"cannot read: {error.strerror}", file=path) from None
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """A file's bytes as `open` in text mode reads them: UTF-8 with or without a byte
+    order mark, every line ending made "\n". For a caller that needs the bytes too (to
+    hash them), which then reads the file once."""
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ContentError(f"not UTF-8 text: {error.reason} at byte {error.start}",
                            file=path) from None
-    except OSError as error:
-        raise ContentError(f"cannot read: {error.strerror}", file=path) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def load_page(path: Path, root: Path, converter: MarkdownConverter) -> Page:
@@ -261,17 +275,34 @@ def front_matter_digest(block: FrontMatter) -> str:
 
 
 def split_front_matter_text(text: str, path: Path) -> tuple[FrontMatter, str]:
-    """((kind, front matter text) or None, body) without parsing the front matter."""
+    """((kind, front matter text) or None, body) without parsing the front matter. Only
+    the first few kilobytes are cut into lines when the front matter ends there: the
+    body, most of a file, is not."""
+    head = text[:SPLIT_HEAD]
+    if len(head) < len(text):
+        lines = head.splitlines(keepends=True)[:-1]  # the last one may be cut short
+        split = _split_lines(lines, text) if lines else None
+        if split is not None:
+            return split
     lines = text.splitlines(keepends=True)
+    split = _split_lines(lines, text)
+    if split is None:
+        raise ContentError(f"front matter opened with {lines[0].rstrip()} is never closed",
+                           file=path, line=1)
+    return split
+
+
+def _split_lines(lines: list[str], text: str) -> tuple[FrontMatter, str] | None:
+    """The split of `text`, of which `lines` are the first lines; None when its front
+    matter does not end among them."""
     fence = lines[0].rstrip() if lines else ""
     if fence not in FENCES:
         return None, text
     for end in range(1, len(lines)):
         if lines[end].rstrip() == fence or (fence == "---" and lines[end].rstrip() == "..."):
-            break
-    else:
-        raise ContentError(f"front matter opened with {fence} is never closed", file=path, line=1)
-    return (FENCES[fence], "".join(lines[1:end])), "".join(lines[end + 1:])
+            body_start = sum(map(len, lines[:end + 1]))
+            return (FENCES[fence], "".join(lines[1:end])), text[body_start:]
+    return None
 
 
 def parse_front_matter(block: FrontMatter, path: Path) -> dict[str, Any]:
