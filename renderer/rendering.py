@@ -149,8 +149,8 @@ def tasks(plan: list[str], targets: dict[str, Target]) -> list[list[str]]:
     cut = max(sizes.values(), default=0) // LISTING_SHARE
     listings = [output for output, route in routes.items()
                 if route is not None and sizes[route.index] <= cut]
-    alone = set(listings)
-    rest = [output for output in plan if output not in alone]
+    first = set(listings)
+    rest = [output for output in plan if output not in first]
     return [listings[i:i + LISTING_BATCH] for i in range(0, len(listings), LISTING_BATCH)] \
         + [rest[i:i + BATCH] for i in range(0, len(rest), BATCH)]
 
