@@ -94,17 +94,17 @@ class Shared:
 def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Staging,
                    jobs: int, progress: Progress | None,
                    each: Callable[[Rendering], None] | None = None,
-                   written: Mapping[str, str] | None = None) -> dict[str, Rendering]:
+                   last_digests: Mapping[str, str] | None = None) -> dict[str, Rendering]:
     """Render the outputs of `plan`, calling `each` with every rendering as it is made (with
-    workers, this process does that while they render the rest). `written`: the digests
-    of the files the last build wrote, by output (see `render_one`). Rendering (Jinja,
+    workers, this process does that while they render the rest). `last_digests`: the
+    digests of the files the last build wrote, by output (see `render_one`). Rendering (Jinja,
     Markdown) makes reference cycles, so the cycle collector runs wherever pages render: in
     the workers, or here; not in this process while it only gathers what workers send,
     where a collection would walk the whole build's bookkeeping again and again for no
     garbage."""
     results: dict[str, Rendering] = {}
     shared = Shared(site.config.root)
-    written = written or {}
+    last_digests = last_digests or {}
     total = len(plan)
     if jobs > 1 and total >= PARALLEL_MINIMUM and can_fork():
         batches = tasks(plan, targets)
@@ -112,7 +112,7 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
         if flush is not None:
             flush()  # nothing half-written may cross the fork
         with Workers(jobs, _render_batch, _start_worker,
-                     (site, targets, staging, written)) as workers:
+                     (site, targets, staging, last_digests)) as workers:
             for renderings, urls in workers.map_unordered(batches):
                 site.router.memo.update(urls)
                 for rendering in renderings:
@@ -125,7 +125,7 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
     with cycle_collector(True, frozen=True):
         for output in plan:
             results[output] = rendering = render_one(site, targets[output], staging, shared,
-                                                     written.get(output))
+                                                     last_digests.get(output))
             if each is not None:
                 each(rendering)
             if progress is not None:
@@ -156,15 +156,15 @@ def tasks(plan: list[str], targets: dict[str, Target]) -> list[list[str]]:
 
 
 def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
-               written: str | None = None) -> Rendering:
+               last_digest: str | None = None) -> Rendering:
     """Render one target into the staging folder, unless the output folder already
     holds these very bytes (most files of most rebuilds). It is not looked at when it
-    cannot hold them: the output folder was empty (`staging.tree`), or `written`, the
-    digest of what the last build wrote there, is another (a stat of each of 5,000
+    cannot hold them: the output folder was empty (`staging.tree`), or `last_digest`,
+    the digest of what the last build wrote there, is another (a stat of each of 5,000
     pages after editing the base template)."""
     rendered = site.render_target(target)
     digest = hashlib.blake2b(rendered.body, digest_size=16).hexdigest()
-    held = None if staging.tree or written is not None and written != digest else \
+    held = None if staging.tree or last_digest is not None and last_digest != digest else \
         _holds(os.path.join(site.config.output, target.output), rendered.body)
     staged = held is None
     stamp = _write(staging.path(target.output), rendered.body) if held is None else held
@@ -279,7 +279,7 @@ class _Worker:
     site: Site
     targets: dict[str, Target]
     staging: Staging
-    written: Mapping[str, str]
+    last_digests: Mapping[str, str]
     sent_urls: int  # how many of the URL memo's entries the parent has
     shared: Shared
 
@@ -288,18 +288,18 @@ _worker: _Worker | None = None  # set once in each worker process, never in the 
 
 
 def _start_worker(site: Site, targets: dict[str, Target], staging: Staging,
-                  written: Mapping[str, str]) -> None:
+                  last_digests: Mapping[str, str]) -> None:
     global _worker
-    _worker = _Worker(site, targets, staging, written, len(site.router.memo),
+    _worker = _Worker(site, targets, staging, last_digests, len(site.router.memo),
                       Shared(site.config.root))
     gc.enable()
 
 
 def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
     assert _worker is not None
-    site, targets, written = _worker.site, _worker.targets, _worker.written
+    site, targets, digests = _worker.site, _worker.targets, _worker.last_digests
     renderings = [render_one(site, targets[output], _worker.staging, _worker.shared,
-                             written.get(output)) for output in outputs]
+                             digests.get(output)) for output in outputs]
     flush = getattr(site.converter.cache, "flush", None)
     if flush is not None:
         flush()
