@@ -103,3 +103,25 @@ def test_a_single_draft_page_is_left_out(tmp_path: Path) -> None:
     code, _, stderr = run_cli("build", site, "--strict", "--drafts")
     assert code == 0, stderr
     assert "soon/index.html" in tree(site / "build")
+
+
+def test_links_are_found_in_every_linking_tag_however_it_is_written(tmp_path: Path) -> None:
+    """HTML's tag and attribute names are case-blind: a link written `<A HREF=...>` or
+    spread over lines is checked like `<a href=...>`; an attribute of another tag is not
+    a link."""
+    page = """\
+        <A HREF="/gone/upper-a/">x</A> <a
+          class="x" href='/gone/lower-a/'>y</a>
+        <IMG SRC="/gone/img.png"> <Script src="/gone/app.js"></Script>
+        <LINK rel="icon" Href="/gone/icon.png"> <iframe src="/gone/frame/"></iframe>
+        <video><Source SRC="/gone/clip.webm"></video>
+        <abbr href="/gone/abbr/">not a link</abbr> <span src="/gone/span/">nor this</span>
+        <a href="/posts/a/">fine</a> <IMG src="/style.css?v=2">
+        """
+    site = make_site(tmp_path, {**SITE, "templates/index.html": page})
+    code, stdout, stderr = run_cli("build", site)
+    assert code == 0, stderr
+    reported = {line.split("link to ")[1].split(" ")[0]
+                for line in stderr.splitlines() if line.startswith("warning: ")}
+    assert reported == {"/gone/upper-a/", "/gone/lower-a/", "/gone/img.png", "/gone/app.js",
+                        "/gone/icon.png", "/gone/frame/", "/gone/clip.webm"}, stderr
