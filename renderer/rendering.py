@@ -305,8 +305,11 @@ def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
     flush = getattr(site.converter.cache, "flush", None)
     if flush is not None:
         flush()
-    memo = site.router.memo  # only ever added to: what is new is at its end
-    urls = dict(itertools.islice(memo.items(), _worker.sent_urls, None))
+    # The memo is only ever added to: what is new is at its end, taken from there (not
+    # by skipping the 5,000 entries before it, for each batch: 90 ms a cold build).
+    memo = site.router.memo
+    new = len(memo) - _worker.sent_urls
+    urls = dict(reversed(list(itertools.islice(reversed(memo.items()), new))))
     _worker.sent_urls = len(memo)
     return renderings, urls
 
