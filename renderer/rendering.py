@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import bytes_digest
 from .routing import Target
 from .site import Site
 from .workers import Workers, can_fork
@@ -165,7 +166,7 @@ def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
     the digest of what the last build wrote there, is another (a stat of each of 5,000
     pages after editing the base template)."""
     rendered = site.render_target(target)
-    digest = hashlib.blake2b(rendered.body, digest_size=16).hexdigest()
+    digest = bytes_digest(rendered.body)
     held = None if staging.tree or last_digest is not None and last_digest != digest else \
         _holds(os.path.join(site.config.output, target.output), rendered.body)
     staged = held is None
