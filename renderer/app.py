@@ -1,8 +1,8 @@
 """The WSGI app: a request path to `Site.render`, a static host's rules, the 404 page.
 
-`create_app(site_dir)` is the production app any WSGI server can run. `serve` makes the
-same app with `dev=True`, which adds the `/_renderer/` pages, shows errors as pages that
-heal, and lets the watcher tell it which files changed.
+`create_app(site_dir)` is the production app any WSGI server can run. `serve` runs a
+subclass of it (`serve.devapp.DevApp`) that adds the `/_renderer/` pages and shows errors
+as pages that heal: this module knows nothing of them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from werkzeug.exceptions import MethodNotAllowed
@@ -24,7 +24,6 @@ from .site import Site
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-DEV_PREFIX = "/_renderer/"
 logger = logging.getLogger("renderer")
 
 
@@ -32,10 +31,9 @@ class RendererApp:
     """A site as a WSGI application. The site is loaded on the first request and again
     after `site.toml` changes; a load error is kept and shown until the next change."""
 
-    def __init__(self, site_dir: Path | str, *, drafts: bool = False, dev: bool = False) -> None:
+    def __init__(self, site_dir: Path | str, *, drafts: bool = False) -> None:
         self.site_dir = Path(site_dir).resolve()
         self.drafts = drafts
-        self.dev = dev
         self._site: Site | None = None
         self._load_error: SiteError | None = None
 
@@ -70,10 +68,6 @@ class RendererApp:
         if request.method not in ("GET", "HEAD"):
             return MethodNotAllowed(valid_methods=["GET", "HEAD"]).get_response()
         try:
-            if self.dev and request.path.startswith(DEV_PREFIX):
-                from . import devpages
-
-                return devpages.respond(self, request)
             return self._respond_site(request)
         except SiteError as error:
             return self.error_response(error, request)
@@ -94,12 +88,13 @@ class RendererApp:
             return self.not_found()
         rendered = self.site.render_target(found)
         response = Response(rendered.body, status=200, content_type=rendered.media_type)
-        if self.dev:
-            response.headers["Cache-Control"] = "no-store"
-        else:
-            response.add_etag()
-            response.make_conditional(request)
+        self.cache_headers(response, request)
         return response
+
+    def cache_headers(self, response: Response, request: Request) -> None:
+        """An ETag, and 304 for a request that has the same bytes already."""
+        response.add_etag()
+        response.make_conditional(request)
 
     def not_found(self) -> Response:
         """The site's /404.html as the body of every 404, or a plain one."""
@@ -111,14 +106,10 @@ class RendererApp:
 
     def error_response(self, error: SiteError, request: Request) -> Response:
         logger.error("%s", error)
-        if self.dev:
-            from . import devpages
-
-            return devpages.error_page(error, request)
         return Response(f"500 Internal Server Error\n\n{error}\n", status=500,
                         content_type="text/plain; charset=utf-8")
 
 
-def create_app(site_dir: Path | str, *, drafts: bool = False, **options: Any) -> RendererApp:
+def create_app(site_dir: Path | str, *, drafts: bool = False) -> RendererApp:
     """A WSGI app serving the site in `site_dir` as `renderer build` would write it."""
-    return RendererApp(site_dir, drafts=drafts, **options)
+    return RendererApp(site_dir, drafts=drafts)

@@ -110,7 +110,7 @@ def progress_printer() -> Callable[[int, int], None] | None:
 def serve(context: click.Context, site: Path, host: str, port: int, open_browser: bool,
           drafts: bool) -> None:
     """Serve SITE, rendering on demand and reloading the browser on every edit."""
-    from .serve import serve as run_serve
+    from .serve.server import serve as run_serve
 
     with site_errors(context):
         run_serve(site, host=host, port=port, open_browser=open_browser, drafts=drafts)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
-from renderer.devpages.reload import MARKER, strip_reload_script
+from renderer.serve.devpages.reload import MARKER, strip_reload_script
 
 STARTUP_TIMEOUT = 15.0
 CHANGE_TIMEOUT = 5.0

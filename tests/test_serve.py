@@ -30,8 +30,8 @@ from serving import (
 from werkzeug.test import Client
 
 from renderer import create_app
-from renderer.devpages.reload import ReloadMiddleware, inject, reload_script, wants_script
-from renderer.hosts import is_loopback
+from renderer.serve.devpages.reload import ReloadMiddleware, inject, reload_script, wants_script
+from renderer.serve.hosts import is_loopback
 
 SECRET = "TOP-SECRET-" + "x" * 8
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import CONFIG_NAME, SiteConfig
+from ..config import CONFIG_NAME, SiteConfig
 
 logger = logging.getLogger("renderer")
 

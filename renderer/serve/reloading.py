@@ -19,8 +19,8 @@ from livereload.handlers import LiveReloadHandler
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from .app import RendererApp
-from .errors import SiteError
+from ..app import RendererApp
+from ..errors import SiteError
 
 
 def reload_message(paths: Iterable[Path], app: RendererApp) -> dict[str, Any]:

@@ -37,11 +37,11 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
-from .app import RendererApp
-from .config import CONFIG_NAME, SiteConfig, load_config
+from ..config import CONFIG_NAME, SiteConfig, load_config
+from ..errors import SiteError, display_path
+from .devapp import DevApp
 from .devlog import ONCE, LoggedContainer, setup_logging
 from .devpages.reload import SCRIPT_PATH, SOCKET_PATH, ReloadMiddleware, livereload_js
-from .errors import SiteError, display_path
 from .hosts import HostCheck, is_allowed_host, is_loopback, url_host
 from .reloading import ReloadSocket, ScriptHandler, reload_pages
 from .watch import Watchers, WatchPlan, expand, is_structural, watch_plan
@@ -74,7 +74,7 @@ class DevServer:
         self.root = root
         self.host = host
         self.port = port
-        self.app = RendererApp(root, drafts=drafts, dev=True)
+        self.app = DevApp(root, drafts=drafts)
         self.generation = 0
         self.watchers = Watchers(self.root, self.schedule)
         self._loop: IOLoop | None = None  # set by run()

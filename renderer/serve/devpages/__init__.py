@@ -1,7 +1,7 @@
 """Pages that exist only under `renderer serve`: the routing preview and the error pages.
 
-`RendererApp` sends `/_renderer/...` here in dev mode only, and every `SiteError` to
-`error_page`; `serve` sends any other exception to `crash_page`. The pages are Jinja
+The dev app (`serve.devapp.DevApp`) sends `/_renderer/...` here, and every `SiteError`
+to `error_page`; `serve` sends any other exception to `crash_page`. The pages are Jinja
 templates shipped beside this module (package data), rendered by an environment of
 their own, so a broken site can never break them.
 """
@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from werkzeug.wrappers import Request, Response
 
-from ..errors import Frame, SiteError, TemplateError, display_path
-from ..site import check_site
-from ..sources import Record
+from ...errors import Frame, SiteError, TemplateError, display_path
+from ...site import check_site
+from ...sources import Record
 
 if TYPE_CHECKING:
-    from ..app import RendererApp
-    from ..site import Site
+    from ...app import RendererApp
+    from ...site import Site
 
 HERE = Path(__file__).resolve().parent
 PREVIEW_PATH = "/_renderer/"
@@ -149,7 +149,7 @@ def error_page(error: SiteError, request: Request) -> Response:
 
 def crash_page(error: BaseException, request_path: str, roots: Iterable[Path] = ()) -> Response:
     """An exception that is not a SiteError: a bug in renderer. The server lives on."""
-    from ..errors import user_frames
+    from ...errors import user_frames
 
     frames = [{"location": frame_location(frame), "function": frame.function,
                "excerpt": excerpt(frame.file, frame.line, FRAME_CONTEXT)}

@@ -1,0 +1,39 @@
+"""The dev app: the production app (`app.RendererApp`) with what only `serve` shows.
+
+A subclass rather than a flag on the production app: `/_renderer/` pages, error pages
+with source lines and `no-store` pages live here, so `create_app` cannot serve them by
+mistake and `app.py` never imports the dev pages (the arrows point one way).
+"""
+
+from __future__ import annotations
+
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.wrappers import Request, Response
+
+from ..app import RendererApp, logger
+from ..errors import SiteError
+from . import devpages
+
+DEV_PREFIX = "/_renderer/"
+
+
+class DevApp(RendererApp):
+    """The site as `serve` shows it: drafts, the routing preview, errors as pages."""
+
+    def respond(self, request: Request) -> Response:
+        if not request.path.startswith(DEV_PREFIX):
+            return super().respond(request)
+        if request.method not in ("GET", "HEAD"):
+            return MethodNotAllowed(valid_methods=["GET", "HEAD"]).get_response()
+        try:
+            return devpages.respond(self, request)
+        except SiteError as error:
+            return self.error_response(error, request)
+
+    def cache_headers(self, response: Response, request: Request) -> None:
+        # Never kept by the browser: the next look after an edit must render again.
+        response.headers["Cache-Control"] = "no-store"
+
+    def error_response(self, error: SiteError, request: Request) -> Response:
+        logger.error("%s", error)
+        return devpages.error_page(error, request)
