@@ -30,11 +30,8 @@ from .cache import (
     MarkdownStore,
     OutputEntry,
     PageCache,
-    bytes_digest,
-    code_stamp,
     glob_match,
     pickle_fields,
-    text_digest,
 )
 from .config import SiteConfig, load_config
 from .content import (
@@ -46,6 +43,7 @@ from .content import (
     read_page_text,
     split_front_matter_text,
 )
+from .digests import bytes_digest, code_stamp, text_digest
 from .errors import LinkError, SiteError, display_path
 from .links import LinkCheck, format_broken
 from .publish import commit

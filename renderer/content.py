@@ -17,8 +17,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .cache import code_stamp, text_digest
 from .config import MarkdownSettings, toml_error_line
+from .digests import code_stamp, text_digest
 from .errors import ConfigError, ContentError
 
 ISO_DATE = re.compile(

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import bytes_digest
+from .digests import bytes_digest
 from .routing import Target
 from .site import Site
 from .workers import Workers, can_fork

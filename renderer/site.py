@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from .cache import PageCache
 from .config import RouteSpec, SiteConfig, load_config
 from .content import MarkdownConverter, Page
 from .errors import RouteError, SiteError
@@ -27,7 +26,7 @@ from .routing import (
     static_url,
     url_for_function,
 )
-from .sources import Record, Sources
+from .sources import FrontMatterCache, Record, Sources
 
 if TYPE_CHECKING:
     from .templates import Templates
@@ -52,7 +51,7 @@ class Site:
 
     def __init__(self, config: SiteConfig, *, drafts: bool = False,
                  markdown_cache: MutableMapping[str, tuple[str, str]] | None = None,
-                 page_cache: PageCache | None = None,
+                 page_cache: FrontMatterCache | None = None,
                  url_memo: dict[str, str] | None = None) -> None:
         self.config = config
         self.drafts = drafts

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
-from .cache import PageCache, text_digest
 from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, PythonReference, SiteConfig, SourceSpec
 from .content import (
     MarkdownConverter,
@@ -34,7 +33,24 @@ from .content import (
     page_fields,
     read_page_text,
 )
+from .digests import text_digest
 from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
+
+
+class FrontMatterCache(Protocol):
+    """Parsed front matter kept between runs, by file (the build's page cache is one): a
+    page whose file is unchanged is not parsed again, and one whose front matter text is
+    unchanged keeps its fields."""
+
+    def get(self, relative: str, stat: os.stat_result) -> tuple[dict[str, Any], str] | None:
+        """The fields and body digest of an unchanged page."""
+
+    def fields_for(self, relative: str, front_digest: str) -> dict[str, Any] | None:
+        """The fields of a page whose front matter text is as the cache saw it."""
+
+    def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
+            digest: str, front_digest: str) -> None:
+        """Keep a page's fields and body digest."""
 
 
 @dataclass
@@ -83,7 +99,7 @@ class Sources:
     """The sources of one site, loaded lazily and cached."""
 
     def __init__(self, config: SiteConfig, converter: MarkdownConverter, *, drafts: bool,
-                 page_cache: PageCache | None = None) -> None:
+                 page_cache: FrontMatterCache | None = None) -> None:
         self.config = config
         self.converter = converter
         self.drafts = drafts
