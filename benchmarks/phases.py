@@ -25,9 +25,9 @@ from typing import Any
 
 STARTED = time.perf_counter()
 
-import renderer.build as build_module  # noqa: E402 - timed from the start
-import renderer.cache as cache_module  # noqa: E402
-import renderer.links as links_module  # noqa: E402
+import renderer.build.freeze as build_module  # noqa: E402 - timed from the start
+import renderer.build.links as links_module  # noqa: E402
+import renderer.build.state as cache_module  # noqa: E402
 
 IMPORTED = time.perf_counter()
 PHASES: list[tuple[str, float, float]] = []

@@ -14,9 +14,9 @@ from pathlib import Path
 from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import Any
 
-from .errors import SiteError, display_path
+from ..errors import SiteError, display_path
+from ..routing import Target
 from .rendering import Rendering, Staging
-from .routing import Target
 
 Warn = Callable[[str], None]
 
@@ -201,6 +201,6 @@ def _all_inside(files: list[Any]) -> bool:
 
 
 def write_manifest(path: Path, files: set[str]) -> None:
-    from .cache import dump_json
+    from .state import dump_json
 
     dump_json(path, {"version": 1, "files": sorted(files)})

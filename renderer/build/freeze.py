@@ -22,19 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cache import (
-    RACY_NS,
-    BuildState,
-    GlobMatch,
-    ListingRecord,
-    MarkdownStore,
-    OutputEntry,
-    PageCache,
-    glob_match,
-    pickle_fields,
-)
-from .config import SiteConfig, load_config
-from .content import (
+from ..config import SiteConfig, load_config
+from ..content import (
     decode_text,
     front_matter_digest,
     markdown_libraries,
@@ -43,8 +32,10 @@ from .content import (
     read_page_text,
     split_front_matter_text,
 )
-from .digests import bytes_digest, code_stamp, text_digest
-from .errors import LinkError, SiteError, display_path
+from ..digests import bytes_digest, code_stamp, text_digest
+from ..errors import LinkError, SiteError, display_path
+from ..routing import Target
+from ..site import Site
 from .links import LinkCheck, format_broken
 from .publish import commit
 from .rendering import (
@@ -56,8 +47,17 @@ from .rendering import (
     relative_paths,
     render_outputs,
 )
-from .routing import Target
-from .site import Site
+from .state import (
+    RACY_NS,
+    BuildState,
+    GlobMatch,
+    ListingRecord,
+    MarkdownStore,
+    OutputEntry,
+    PageCache,
+    glob_match,
+    pickle_fields,
+)
 from .workers import Workers, can_fork
 
 CACHE_FOLDER = ".renderer-cache"

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .digests import code_stamp, file_digest, text_digest
+from .. import __version__
+from ..digests import code_stamp, file_digest, text_digest
 
 if TYPE_CHECKING:
     import sqlite3

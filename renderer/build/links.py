@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from .cache import BuildState
-from .errors import SiteError, display_path
+from ..errors import SiteError, display_path
+from ..routing import Target, request_candidates
+from ..site import Site
 from .rendering import Rendering
-from .routing import Target, request_candidates
-from .site import Site
+from .state import BuildState
 
 
 class LinkCheck:

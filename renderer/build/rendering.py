@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .digests import bytes_digest
-from .routing import Target
-from .site import Site
+from ..digests import bytes_digest
+from ..routing import Target
+from ..site import Site
 from .workers import Workers, can_fork
 
 # The lookahead turns away most tags (<p>, <li>, <code>, <em>) at their first letter before

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .errors import SiteError
+from ..errors import SiteError
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
