@@ -27,14 +27,15 @@ STARTED = time.perf_counter()
 
 import renderer.build.freeze as build_module  # noqa: E402 - timed from the start
 import renderer.build.links as links_module  # noqa: E402
-import renderer.build.state as cache_module  # noqa: E402
+import renderer.build.page_cache as page_cache_module  # noqa: E402
+import renderer.build.state as state_module  # noqa: E402
 
 IMPORTED = time.perf_counter()
 PHASES: list[tuple[str, float, float]] = []
 
 # (module or class, function, what the phase is)
 TIMED = [
-    (cache_module.BuildState, "load", "read the build cache"),
+    (state_module.BuildState, "load", "read the build cache"),
     (build_module.Changes, "since", "what changed (stamps, globs, front matter)"),
     (build_module, "read_pages_ahead", "front matter read ahead in workers"),
     (build_module, "list_targets", "enumerate the URLs (or restore them)"),
@@ -43,8 +44,8 @@ TIMED = [
     (links_module.LinkCheck, "finish", "check links (those of new pages as they render)"),
     (build_module, "commit", "write into the output folder"),
     (build_module, "remember", "record what each output read"),
-    (cache_module.BuildState, "save", "write the build cache"),
-    (cache_module.PageCache, "save", "write the front matter cache"),
+    (state_module.BuildState, "save", "write the build cache"),
+    (page_cache_module.PageCache, "save", "write the front matter cache"),
 ]
 
 

@@ -48,7 +48,7 @@ from hypothesis.stateful import (
 )
 
 from renderer.build import BuildResult, build
-from renderer.build.state import PRUNE_SLACK, MarkdownStore
+from renderer.build.markdown_store import PRUNE_SLACK, MarkdownStore
 from renderer.errors import SiteError, display_path
 
 # -- the site ---------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ from ..errors import LinkError, SiteError, display_path
 from ..routing import Target
 from ..site import Site
 from .links import LinkCheck, format_broken
+from .markdown_store import MarkdownStore
+from .page_cache import PageCache, pickle_fields
 from .publish import commit
 from .rendering import (
     PARALLEL_MINIMUM,
@@ -47,17 +49,8 @@ from .rendering import (
     relative_paths,
     render_outputs,
 )
-from .state import (
-    RACY_NS,
-    BuildState,
-    GlobMatch,
-    ListingRecord,
-    MarkdownStore,
-    OutputEntry,
-    PageCache,
-    glob_match,
-    pickle_fields,
-)
+from .state import BuildState, GlobMatch, ListingRecord, OutputEntry, glob_match
+from .storage import RACY_NS
 from .workers import Workers, can_fork
 
 CACHE_FOLDER = ".renderer-cache"

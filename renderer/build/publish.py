@@ -201,6 +201,6 @@ def _all_inside(files: list[Any]) -> bool:
 
 
 def write_manifest(path: Path, files: set[str]) -> None:
-    from .state import dump_json
+    from .storage import dump_json
 
     dump_json(path, {"version": 1, "files": sorted(files)})

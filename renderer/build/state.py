@@ -1,203 +1,22 @@
-"""The build cache in `<site>/.renderer-cache/`: what the last build read and wrote,
-front matter already parsed, and Markdown already converted.
+"""The build state: the record of the last build into one output folder (what each
+output read, wrote and linked to, the URL list and what it was made from), and the stamps
+of every input file it read.
 
-Nothing here is trusted blindly: a file that does not parse, has another format version,
-or was written by another renderer version is discarded with a warning, and every input
-file is checked by size and modification time, and by content hash where those changed or
-are too recent to tell (the "racy" case git knows well).
+Every input file is checked by size and modification time, and by content hash where
+those changed or are too recent to tell (the "racy" case git knows well).
 """
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import pickle
-import time
-from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import __version__
-from ..digests import code_stamp, file_digest, text_digest
-
-if TYPE_CHECKING:
-    import sqlite3
-
-FORMAT = 6
-RACY_NS = 2_000_000_000  # a file changed this close to the last build is hashed, not trusted
-Warn = Callable[[str], None]
-
-
-def dump_json(path: Path, value: Any) -> None:
-    """Write JSON atomically (a reader never sees half a file)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(value, indent=0))
-    os.replace(temporary, path)
-
-
-# -- Markdown HTML by content hash ----------------------------------------------------------
-
-PRUNE_SLACK = 50  # bodies past twice the pages' before a build prunes the Markdown cache
-LOOK_AGAIN = 16  # keys not known to be stored, after a clean start, before asking SQLite again
-
-
-class MarkdownStore(MutableMapping[str, tuple[str, str]]):
-    """Converted Markdown (HTML, table of contents) by key, in SQLite.
-
-    Opened lazily and once per process, so forked build workers each get their own
-    connection; writes are batched and committed by `flush`.
-
-    Once emptied (`clear`), the store knows which keys it holds: its own writes, and
-    the other workers', read in one query every `LOOK_AGAIN` keys it does not know. A
-    miss then costs no SQLite query, where it cost 25-50 us inside a build of 5,000
-    posts, every post a miss, while another worker writes (3.6 us with no writer): the
-    query starts a read transaction that finds the other's commits. A key another
-    worker stored since the last look is missed and its text converted again.
-    """
-
-    def __init__(self, path: Path, warn: Warn) -> None:
-        self.path = path
-        self.warn = warn
-        self._connection: sqlite3.Connection | None = None
-        self._pid = 0
-        self._pending: dict[str, tuple[str, str]] = {}
-        self._cleared = False  # emptied by this build: all it holds, this build wrote
-        self._stored: set[str] = set()  # when cleared: keys known to be in the file
-        self._last_row = 0  # the last row read into `_stored`
-        self._unknown = LOOK_AGAIN  # keys not in `_stored` since the last look
-
-    def _db(self) -> sqlite3.Connection:
-        if self._connection is None or self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._pending = {}
-            self._connection = self._open()
-        return self._connection
-
-    def _open(self) -> sqlite3.Connection:
-        """A connection to the store, made (or its files replaced, if they are not such a
-        store) as needed. Build workers open it at the same moment, and one of them
-        switching a new file to WAL mode makes the others' statements fail as "locked"
-        at once, without waiting: they try again, as that says nothing of the file."""
-        import sqlite3
-
-        deadline = time.monotonic() + 30
-        discarded = False
-        while True:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            try:
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute("PRAGMA synchronous=OFF")  # a cache: lost is fine, slow is not
-                connection.execute("CREATE TABLE IF NOT EXISTS html "
-                                   "(key TEXT PRIMARY KEY, html TEXT, toc TEXT)")
-                connection.execute("SELECT key, html, toc FROM html LIMIT 1").fetchone()
-                return connection
-            except sqlite3.DatabaseError as error:
-                connection.close()
-                busy = getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY,
-                                                                    sqlite3.SQLITE_LOCKED)
-                if busy and time.monotonic() < deadline:
-                    time.sleep(0.005)
-                    continue
-                if busy or discarded:
-                    raise
-                self.warn(f"{self.path}: discarding a corrupt Markdown cache ({error})")
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-                discarded = True
-
-    def __getitem__(self, key: str) -> tuple[str, str]:
-        if key in self._pending:
-            return self._pending[key]
-        if self._cleared and not self._may_hold(key):
-            raise KeyError(key)
-        row = self._db().execute("SELECT html, toc FROM html WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            raise KeyError(key)
-        return row[0], row[1]
-
-    def _may_hold(self, key: str) -> bool:
-        """Whether a store this build emptied may hold `key` (see the class)."""
-        if key in self._stored:
-            return True
-        if self._unknown < LOOK_AGAIN:
-            self._unknown += 1
-            return False
-        self._unknown = 0
-        rows = self._db().execute("SELECT rowid, key FROM html WHERE rowid > ? ORDER BY rowid",
-                                  (self._last_row,)).fetchall()
-        if rows:
-            self._last_row = rows[-1][0]
-            self._stored.update(row[1] for row in rows)
-        return key in self._stored
-
-    def __setitem__(self, key: str, value: tuple[str, str]) -> None:
-        self._db()
-        self._pending[key] = value
-        if len(self._pending) >= 200:
-            self.flush()
-
-    def __delitem__(self, key: str) -> None:
-        self._db().execute("DELETE FROM html WHERE key = ?", (key,))
-
-    def __iter__(self) -> Iterator[str]:
-        return (row[0] for row in self._db().execute("SELECT key FROM html"))
-
-    def __len__(self) -> int:
-        return int(self._db().execute("SELECT count(*) FROM html").fetchone()[0])
-
-    def flush(self) -> None:
-        if not self._pending or self._connection is None or self._pid != os.getpid():
-            return
-        with self._connection:
-            self._connection.execute("BEGIN")
-            self._connection.executemany("INSERT OR REPLACE INTO html VALUES (?, ?, ?)",
-                                         [(k, h, t) for k, (h, t) in self._pending.items()])
-        if self._cleared:
-            self._stored.update(self._pending)
-        self._pending = {}
-
-    def clear(self) -> None:
-        """Empty the cache. The files are removed rather than their rows: deleting the
-        rows of 5,000 pages costs SQLite a tenth of a second, while every core but one
-        waits. What this build converts is read back from it as usual: a feed that
-        prints every post's body finds the HTML the workers made for the posts."""
-        self.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        self._cleared = True
-        self._stored, self._last_row, self._unknown = set(), 0, LOOK_AGAIN
-
-    def prune(self, keeping: Callable[[], set[str]]) -> int:
-        """Delete the HTML of texts that no page has any more, once there are more of
-        them than of pages: each edit of a post adds a body, and a cache that only grew
-        would in the end outweigh the site. Only if this process opened the store (it
-        converted something), so that a build converting nothing does not load SQLite
-        for it. `keeping` gives the keys to keep. Returns how many were deleted."""
-        if self._connection is None or self._pid != os.getpid() or self._cleared:
-            return 0
-        self.flush()
-        db = self._connection
-        keep = keeping()
-        (count,) = db.execute("SELECT count(*) FROM html").fetchone()
-        if count <= 2 * len(keep) + PRUNE_SLACK:
-            return 0
-        with db:
-            db.execute("BEGIN")
-            db.execute("CREATE TEMP TABLE keep (key TEXT PRIMARY KEY)")
-            db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((key,) for key in keep))
-            deleted = db.execute("DELETE FROM html WHERE key NOT IN (SELECT key FROM keep)"
-                                 ).rowcount
-            db.execute("DROP TABLE keep")
-        return int(deleted)
-
-    def close(self) -> None:
-        self.flush()
-        if self._connection is not None and self._pid == os.getpid():
-            self._connection.close()
-        self._connection = None
-
+from ..digests import file_digest, text_digest
+from .storage import FORMAT, RACY_NS, Warn, safe_loads, write_pickle
 
 # -- stamps of input files ----------------------------------------------------------------
 
@@ -273,161 +92,6 @@ class Stamps:
         # The stamps are as of the build's start: a same-size edit made while it ran, in
         # the same second as a stamp, must still look racy to the next build.
         self.written_at = started
-
-
-# -- parsed front matter ---------------------------------------------------------------------
-
-class _DatesOnly(pickle.Unpickler):
-    """Unpickles plain data and dates, nothing else: a cache file is never trusted with
-    more (pickle would otherwise import and call whatever the file names)."""
-
-    ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"),
-               ("datetime", "timedelta"), ("datetime", "timezone")}
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache file")
-
-
-def safe_loads(data: bytes) -> Any:
-    return _DatesOnly(io.BytesIO(data)).load()
-
-
-RESTAMP_LIMIT = 50
-
-
-def pickle_fields(fields: dict[str, Any]) -> bytes | None:
-    """Front matter as the page cache keeps it; None when it holds more than plain data
-    and dates (a page whose fields then are not cached)."""
-    try:
-        pickled = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
-        safe_loads(pickled)
-    except (pickle.PicklingError, pickle.UnpicklingError, TypeError, AttributeError):
-        return None
-    return pickled
-
-
-class PageCache:
-    """Front matter and body digest of Markdown files, by path, size and mtime.
-
-    Each page's fields are kept pickled, and unpickled (through the restricted
-    unpickler) only when a page asks for them: after editing one post, a build looks
-    at that post's entry alone, and reading 5,000 entries of fields in one go cost
-    more than rendering the post. Unpickled anew, they are each page's own copy, so a
-    source that changes a page's fields in place cannot change the cache. Fields parsed
-    by another version of PyYAML (or of renderer) are not used.
-    """
-
-    def __init__(self, path: Path, warn: Warn, *, clean: bool) -> None:
-        self.path = path
-        self.warn = warn
-        # relative path -> (mtime, size, pickled fields, body digest, front matter digest)
-        self.entries: dict[str, tuple[int, int, bytes, str, str]] = {}
-        self.written_at = 0
-        self.put_at: dict[str, int] = {}  # entries made by this process, and when
-        self.dirty = clean
-        self.restamped = 0  # entries put again with the front matter they had
-        self.code = code_stamp(["yaml"])
-        if not clean and path.exists():
-            self._load()
-
-    def _load(self) -> None:
-        try:
-            value = safe_loads(self.path.read_bytes())
-            if not isinstance(value, dict) or value.get("format") != FORMAT \
-                    or value.get("code") != self.code:
-                self.warn(f"{self.path}: discarding a front matter cache made by another "
-                          "version of renderer, Python or PyYAML")
-                return
-            entries = value["pages"]
-            if not isinstance(entries, dict) or not all(
-                    type(e) is tuple and len(e) == 5 and type(e[2]) is bytes
-                    and type(e[3]) is str and type(e[4]) is str
-                    for e in entries.values()):
-                raise ValueError("entries of the wrong shape")
-            self.entries = entries
-            self.written_at = value["written_at"]
-        except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError,
-                AttributeError, IndexError) as error:
-            self.warn(f"{self.path}: discarding a corrupt front matter cache ({error})")
-
-    def get(self, relative: str, stat: os.stat_result) -> tuple[dict[str, Any], str] | None:
-        """The fields (a copy of its own) and body digest of an unchanged page."""
-        entry = self.entries.get(relative)
-        if entry is None:
-            return None
-        mtime, size, _, digest, _ = entry
-        if mtime != stat.st_mtime_ns or size != stat.st_size \
-                or mtime >= self.put_at.get(relative, self.written_at) - RACY_NS:
-            return None
-        fields = self.fields(relative)
-        return None if fields is None else (fields, digest)
-
-    def body_digests(self) -> set[str]:
-        """The digest of every body the cache knows: the Markdown cache keeps their HTML."""
-        return {entry[3] for entry in self.entries.values()}
-
-    def same_front_matter(self, relative: str, front_digest: str) -> bool:
-        """Whether a page's front matter text is as the cache saw it (its body may not be)."""
-        entry = self.entries.get(relative)
-        return entry is not None and entry[4] == front_digest
-
-    def fields_for(self, relative: str, front_digest: str) -> dict[str, Any] | None:
-        """The fields (a copy of its own) of a page whose front matter text is as the
-        cache saw it, whatever its body: equal text, equal fields."""
-        if not self.same_front_matter(relative, front_digest):
-            return None
-        return self.fields(relative)
-
-    def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
-            digest: str, front_digest: str) -> None:
-        pickled = pickle_fields(fields)
-        if pickled is not None:
-            self.put_pickled(relative, stat, pickled, digest, front_digest)
-
-    def put_pickled(self, relative: str, stat: os.stat_result, pickled: bytes,
-                    digest: str, front_digest: str) -> None:
-        """`put`, for fields `pickle_fields` pickled (in a worker process, say)."""
-        previous = self.entries.get(relative)
-        self.entries[relative] = (stat.st_mtime_ns, stat.st_size, pickled, digest, front_digest)
-        self.put_at[relative] = time.time_ns()
-        if previous is None or previous[2] != pickled or previous[4] != front_digest:
-            self.dirty = True
-        else:
-            self.restamped += 1
-
-    def save(self, started: int) -> None:
-        """Write the cache; its entries are trusted as of `started` (the build's start).
-
-        Not when all this build learned is new stamps for pages whose front matter is as
-        the file has it (after editing a post's text): the next build parses those few
-        again, which costs less than writing 5,000 entries. The front matter the file
-        keeps is what matters (it tells a body edit from a front matter edit), and it is
-        current. Past `RESTAMP_LIMIT` such pages, the file is written after all."""
-        if self.dirty or self.restamped > RESTAMP_LIMIT:
-            _write_pickle(self.path, {"format": FORMAT, "code": self.code,
-                                      "written_at": started, "pages": self.entries})
-            self.dirty = False
-
-    def fields(self, relative: str) -> dict[str, Any] | None:
-        """The front matter of a page as the last build saw it, whatever the file is now
-        (a copy of its own). An entry that does not unpickle to a mapping of plain data is
-        dropped with a warning, and its page is read again."""
-        entry = self.entries.get(relative)
-        if entry is None:
-            return None
-        try:
-            fields = safe_loads(entry[2])
-            if type(fields) is not dict:
-                raise ValueError("not a mapping")
-        except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError,
-                AttributeError, IndexError) as error:
-            self.warn(f"{self.path}: discarding a corrupt entry for {relative} ({error})")
-            del self.entries[relative]
-            self.dirty = True
-            return None
-        return fields
 
 
 # -- what the last build did ---------------------------------------------------------------
@@ -560,7 +224,7 @@ class BuildState:
         was made anew, the full record."""
         delta = self._delta()
         if delta is not None:
-            _write_pickle(_delta_path(path), delta)
+            write_pickle(_delta_path(path), delta)
         else:
             self._save_full(path)
 
@@ -603,7 +267,7 @@ class BuildState:
             outputs[name] = (index, meta, entry.globs, entry.digest, entry.links,
                              entry.broken, entry.mtime, entry.size)
         listing = self.listing
-        _write_pickle(path, {
+        write_pickle(path, {
             "format": FORMAT, "renderer": __version__, "config": self.config_key,
             "token": os.urandom(8).hex(), "written_at": self.stamps.written_at,
             "stamps": {one(k, k): v for k, v in self.stamps.entries.items()},
@@ -629,13 +293,6 @@ def _globs(value: Any) -> dict[str, GlobMatch]:
 
 def _delta_path(path: Path) -> Path:
     return path.with_name(f"{path.name}.delta")
-
-
-def _write_pickle(path: Path, value: Any) -> None:
-    """Write atomically: a reader never sees half a file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(temporary, path)
 
 
 GlobMatch = tuple[str, int, int]  # digest of the matches; inode and mtime of the folder
