@@ -17,9 +17,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .config import MarkdownSettings, toml_error_line
+from .config import MarkdownSettings
 from .digests import code_stamp, text_digest
 from .errors import ConfigError, ContentError
+from .toml_lines import toml_error_line, toml_message
 
 ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$")
@@ -344,8 +345,7 @@ def parse_data(text: str, kind: str, path: Path, first_line: int = 1) -> Any:
             return json.loads(text)
     except tomllib.TOMLDecodeError as error:
         line = toml_error_line(error)
-        message = re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(error))
-        raise ContentError(f"TOML syntax error: {message}", file=path,
+        raise ContentError(f"TOML syntax error: {toml_message(error)}", file=path,
                            line=line + first_line - 1 if line else first_line) from None
     except json.JSONDecodeError as error:
         raise ContentError(f"JSON syntax error: {error.msg}", file=path,

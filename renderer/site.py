@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .config import RouteSpec, SiteConfig, load_config
 from .content import MarkdownConverter, Page
 from .errors import RouteError, SiteError
+from .records import Record
 from .routing import (
     Router,
     Target,
@@ -26,7 +27,7 @@ from .routing import (
     static_url,
     url_for_function,
 )
-from .sources import FrontMatterCache, Record, Sources
+from .sources import FrontMatterCache, Sources
 
 if TYPE_CHECKING:
     from .templates import Templates

@@ -19,8 +19,8 @@ import jinja2
 from werkzeug.wrappers import Request, Response
 
 from ...errors import Frame, SiteError, TemplateError, display_path
+from ...records import Record
 from ...site import check_site
-from ...sources import Record
 
 if TYPE_CHECKING:
     from ...app import RendererApp

@@ -1,0 +1,56 @@
+"""Dependency records: what a load or a render read, and how files changed.
+
+Every source load and every render fills a `Record`; `serve` compares them with a
+`Change` to drop only what an edit touched, and the build keeps them to render again
+only what changed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import SiteConfig
+
+
+@dataclass
+class Record:
+    """The files (and globs, for files yet to come) that a load or a render read.
+
+    `meta` holds Markdown pages of which only the front matter was read (a list of posts
+    by title): an edit to such a page's body alone does not touch what was made from it.
+    A page whose body is read moves to `files`.
+    """
+
+    files: set[Path] = field(default_factory=set)
+    globs: set[str] = field(default_factory=set)
+    meta: set[Path] = field(default_factory=set)
+
+    def update(self, other: Record) -> None:
+        self.files |= other.files
+        self.globs |= other.globs
+        self.meta |= other.meta
+
+    def depends_on(self, path: Path) -> bool:
+        return path in self.files or path in self.meta \
+            or any(fnmatch.fnmatch(str(path), g) for g in self.globs)
+
+
+@dataclass
+class Change:
+    """Files changed on disk: `bodies` are Markdown pages of which only the body changed."""
+
+    paths: set[Path]
+    bodies: set[Path]
+
+    def touches(self, record: Record) -> bool:
+        """Whether what `record` describes was made from a changed file."""
+        return not self.bodies.isdisjoint(record.files) \
+            or any(record.depends_on(path) for path in self.paths)
+
+    def opaque(self, config: SiteConfig) -> bool:
+        """Whether a changed file may have been read behind renderer's back (by a Python
+        function): anything but a template, a static file or a page's body."""
+        return any(not (path.is_relative_to(config.templates)
+                        or path.is_relative_to(config.static)) for path in self.paths)
