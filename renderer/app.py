@@ -8,6 +8,7 @@ as pages that heal: this module knows nothing of them.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ class RendererApp:
         self.drafts = drafts
         self._site: Site | None = None
         self._load_error: SiteError | None = None
+        self._lock = threading.Lock()  # the first requests, on many threads, load it once
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -45,15 +47,19 @@ class RendererApp:
     @property
     def site(self) -> Site:
         """The loaded site; raises the load error (a bad site.toml) until it is fixed."""
-        if self._site is None:
-            if self._load_error is not None:
-                raise self._load_error
-            try:
-                self._site = Site.load(self.site_dir, drafts=self.drafts)
-            except SiteError as error:
-                self._load_error = error
-                raise
-        return self._site
+        site = self._site
+        if site is None:
+            with self._lock:
+                site = self._site
+                if site is None:
+                    if self._load_error is not None:
+                        raise self._load_error
+                    try:
+                        site = self._site = Site.load(self.site_dir, drafts=self.drafts)
+                    except SiteError as error:
+                        self._load_error = error
+                        raise
+        return site
 
     def changed(self, paths: Iterable[Path]) -> None:
         """Forget what was read from `paths`; re-read site.toml if it is among them."""

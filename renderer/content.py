@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import re
+import threading
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
@@ -47,6 +48,10 @@ class MarkdownConverter:
     `cache` may be any mutable mapping; the build passes one kept on disk so that an
     unchanged body is never converted twice, even across builds. Python-Markdown itself
     is imported on the first conversion that misses the cache.
+
+    A `markdown.Markdown` instance keeps the state of the text it converts (`reset`,
+    then `convert`), so each thread has its own: under a threaded WSGI server, one shared
+    instance mixed one post's code blocks into another's HTML.
     """
 
     def __init__(self, settings: MarkdownSettings,
@@ -54,7 +59,7 @@ class MarkdownConverter:
         self.settings = settings
         self.cache: MutableMapping[str, tuple[str, str]] = {} if cache is None else cache
         self.has_toc = "toc" in settings.extensions
-        self._markdown: Any = None
+        self._local = threading.local()  # .markdown: this thread's instance
         salt = json.dumps([settings.extensions, settings.extension_configs],
                           default=dict, sort_keys=True)
         self._salt = text_digest(salt + code_stamp(markdown_libraries(settings.extensions)))
@@ -74,18 +79,21 @@ class MarkdownConverter:
             return self.cache[key]
         except KeyError:
             pass
-        self.load()
-        self._markdown.reset()
-        html = self._markdown.convert(load())
-        result = (html, getattr(self._markdown, "toc", ""))
+        markdown = self.load()
+        markdown.reset()
+        html = markdown.convert(load())
+        result = (html, getattr(markdown, "toc", ""))
         self.cache[key] = result
         return result
 
-    def load(self) -> None:
-        """Import Python-Markdown and make the converter, if not done yet (the build does
-        it before forking workers, so that they do not do it each)."""
-        if self._markdown is None:
-            self._markdown = self._load_markdown()
+    def load(self) -> Any:
+        """This thread's Python-Markdown converter, made (and Python-Markdown imported) if
+        not done yet. The build makes it before forking workers, so that they do not do
+        it each: a forked worker's one thread is the thread that forked it."""
+        markdown = getattr(self._local, "markdown", None)
+        if markdown is None:
+            markdown = self._local.markdown = self._load_markdown()
+        return markdown
 
     def _load_markdown(self) -> Any:
         """Python-Markdown with the site's extensions; a bad one is a site.toml error."""

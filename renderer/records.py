@@ -1,4 +1,5 @@
-"""Dependency records: what a load or a render read, and how files changed.
+"""Dependency records: what a load or a render read, how files changed, and the
+front matter cache a site may be handed.
 
 Every source load and every render fills a `Record`; `serve` compares them with a
 `Change` to drop only what an edit touched, and the build keeps them to render again
@@ -8,8 +9,10 @@ only what changed.
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from .config import SiteConfig
 
@@ -54,3 +57,19 @@ class Change:
         function): anything but a template, a static file or a page's body."""
         return any(not (path.is_relative_to(config.templates)
                         or path.is_relative_to(config.static)) for path in self.paths)
+
+
+class FrontMatterCache(Protocol):
+    """Parsed front matter kept between runs, by file (the build's page cache is one): a
+    page whose file is unchanged is not parsed again, and one whose front matter text is
+    unchanged keeps its fields."""
+
+    def get(self, relative: str, stat: os.stat_result) -> tuple[dict[str, Any], str] | None:
+        """The fields and body digest of an unchanged page."""
+
+    def fields_for(self, relative: str, front_digest: str) -> dict[str, Any] | None:
+        """The fields of a page whose front matter text is as the cache saw it."""
+
+    def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
+            digest: str, front_digest: str) -> None:
+        """Keep a page's fields and body digest."""

@@ -8,6 +8,7 @@ it refuses every URL that would leave the output folder.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -69,6 +70,7 @@ class Router:
         self.memo: dict[str, str] = {} if memo is None else memo
         self.names = sorted({route.name for route in config.routes} | {STATIC})
         self._compiled: _Compiled | None = None
+        self._lock = threading.Lock()  # compiled once, whatever thread asks first
 
     def arguments(self, route: RouteSpec) -> frozenset[str]:
         """The URL variables of a route's rule."""
@@ -79,9 +81,13 @@ class Router:
 
     @property
     def compiled(self) -> _Compiled:
-        if self._compiled is None:
-            self._compiled = _Compiled(self.config)
-        return self._compiled
+        compiled = self._compiled
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled
+                if compiled is None:
+                    compiled = self._compiled = _Compiled(self.config)
+        return compiled
 
     def url(self, route: RouteSpec, variables: Mapping[str, Any]) -> str:
         """The site-relative URL of `route` for `variables`, checked by matching it back."""

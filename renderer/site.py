@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import mimetypes
 import os
+import threading
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .config import RouteSpec, SiteConfig, load_config
 from .content import MarkdownConverter, Page
 from .errors import RouteError, SiteError
-from .records import Record
+from .records import FrontMatterCache, Record
 from .routing import (
     Router,
     Target,
@@ -27,7 +28,7 @@ from .routing import (
     static_url,
     url_for_function,
 )
-from .sources import FrontMatterCache, Sources
+from .sources import Sources
 
 if TYPE_CHECKING:
     from .templates import Templates
@@ -62,10 +63,21 @@ class Site:
         self._targets: dict[str, Target] | None = None
         self._targets_record = Record()
         self._completed: dict[int, dict[str, Target]] = {}  # restored targets, by route
+        # Requests may come on many threads (create_app under a threaded server): what is
+        # made lazily here (the URL list, the templates) is made once, under this lock.
+        self._lock = threading.RLock()
+        self._templates: Templates | None = None
 
-    @functools.cached_property
+    @property
     def templates(self) -> Templates:
         """Made when first used: a rebuild that renders nothing does not import Jinja2."""
+        if self._templates is None:
+            with self._lock:
+                if self._templates is None:
+                    self._templates = self._make_templates()
+        return self._templates
+
+    def _make_templates(self) -> Templates:
         from .templates import Templates
 
         templates = Templates(self.config, self.converter)
@@ -84,12 +96,16 @@ class Site:
 
     def targets(self) -> dict[str, Target]:
         """Every file the site produces, by output path (routes' URLs and static files)."""
-        if self._targets is None:
-            record = Record()
-            found = [*self._route_targets(record), *self._static_targets(record)]
-            self._targets = collect(found, self.config.file)
-            self._targets_record = record
-        return self._targets
+        targets = self._targets
+        if targets is None:
+            with self._lock:
+                targets = self._targets
+                if targets is None:
+                    record = Record()
+                    found = [*self._route_targets(record), *self._static_targets(record)]
+                    targets = self._targets = collect(found, self.config.file)
+                    self._targets_record = record
+        return targets
 
     def outline(self) -> dict[str, tuple[str, int, str]]:
         """The targets in a form the build keeps between builds: by output file, the URL,
@@ -175,8 +191,8 @@ class Site:
         list is kept unless what it was made from changed: with 5,000 posts, an edit to
         one post's text must not enumerate them all again."""
         change = self.sources.invalidate(paths)
-        if "templates" in self.__dict__:  # made already (see `templates`)
-            self.templates.invalidate(paths)
+        if self._templates is not None:  # made already (see `templates`)
+            self._templates.invalidate(paths)
         if self._targets is None:
             return
         computed = any(r.each_function for r in self.config.routes) \

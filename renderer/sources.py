@@ -14,12 +14,13 @@ import hashlib
 import importlib.util
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from stat import S_ISREG
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 
 from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, PythonReference, SiteConfig, SourceSpec
 from .content import (
@@ -33,23 +34,7 @@ from .content import (
 )
 from .digests import text_digest
 from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
-from .records import Change, Record
-
-
-class FrontMatterCache(Protocol):
-    """Parsed front matter kept between runs, by file (the build's page cache is one): a
-    page whose file is unchanged is not parsed again, and one whose front matter text is
-    unchanged keeps its fields."""
-
-    def get(self, relative: str, stat: os.stat_result) -> tuple[dict[str, Any], str] | None:
-        """The fields and body digest of an unchanged page."""
-
-    def fields_for(self, relative: str, front_digest: str) -> dict[str, Any] | None:
-        """The fields of a page whose front matter text is as the cache saw it."""
-
-    def put(self, relative: str, stat: os.stat_result, fields: dict[str, Any],
-            digest: str, front_digest: str) -> None:
-        """Keep a page's fields and body digest."""
+from .records import Change, FrontMatterCache, Record
 
 
 class Sources:
@@ -64,20 +49,33 @@ class Sources:
         self._values: dict[str, tuple[Any, Record]] = {}
         self._files: dict[Path, Any] = {}
         self._modules: dict[Path, ModuleType] = {}
-        self._reading: list[Record] = []  # innermost load or render last
+        # Loads and invalidation take this lock (re-entrant: a Python source reads other
+        # sources): fifty first requests at once load a collection once, and a render
+        # never sees a half-made cache. Rendering itself runs in parallel.
+        self._lock = threading.RLock()
+        self._local = threading.local()  # .reading: this thread's records, innermost last
 
     @contextmanager
     def reading(self, record: Record) -> Iterator[None]:
         """Note in `record` the Markdown bodies read until the block ends."""
-        self._reading.append(record)
+        stack = self._reading()
+        stack.append(record)
         try:
             yield
         finally:
-            self._reading.pop()
+            stack.pop()
+
+    def _reading(self) -> list[Record]:
+        """The records this thread is filling (each render on its own thread has its own)."""
+        stack: list[Record] | None = getattr(self._local, "reading", None)
+        if stack is None:
+            stack = self._local.reading = []
+        return stack
 
     def _body_read(self, path: Path) -> None:
-        if self._reading:
-            self._reading[-1].files.add(path)
+        stack = self._reading()
+        if stack:
+            stack[-1].files.add(path)
 
     def data(self, record: Record) -> DataView:
         """`data` as templates and Python sources see it, noting what is read in `record`."""
@@ -85,7 +83,17 @@ class Sources:
 
     def value(self, name: str, record: Record) -> Any:
         """The value of the source `name`."""
-        if name not in self._values:
+        entry = self._values.get(name)
+        if entry is None:
+            entry = self._load_value(name)
+        value, own = entry
+        record.update(own)
+        return value
+
+    def _load_value(self, name: str) -> tuple[Any, Record]:
+        with self._lock:
+            if name in self._values:  # loaded by another thread meanwhile
+                return self._values[name]
             spec = self.config.sources.get(name)
             if spec is None:
                 # No file: the mistake is where the name is asked for (a template's or a
@@ -94,10 +102,8 @@ class Sources:
                                   f"{did_you_mean(name, self.config.sources)}")
             own = Record()
             with self.reading(own):
-                self._values[name] = (self._load(spec, own), own)
-        value, own = self._values[name]
-        record.update(own)
-        return value
+                entry = self._values[name] = (self._load(spec, own), own)
+            return entry
 
     def page(self, path: Path, record: Record, relative: str | None = None) -> Page:
         """The Markdown page at `path` (`relative` to the site folder, when known), as a
@@ -140,6 +146,10 @@ class Sources:
         renderer cannot follow (a file outside templates/ and static/ that no source
         read): a function may open files by itself.
         """
+        with self._lock:
+            return self._invalidate(paths)
+
+    def _invalidate(self, paths: Iterable[Path]) -> Change:
         change = Change(set(paths), set())
         for path in list(change.paths):
             if self._take_new_body(path):
@@ -215,6 +225,14 @@ class Sources:
         """One Markdown page or data file, cached by path until it changes."""
         markdown = path.suffix in MARKDOWN_SUFFIXES
         (record.meta if markdown else record.files).add(path)
+        known = self._files.get(path)
+        if known is not None:
+            return known
+        with self._lock:
+            return self._load_file(path, markdown, relative, stat)
+
+    def _load_file(self, path: Path, markdown: bool, relative: str | None,
+                   stat: os.stat_result | None) -> Any:
         if path not in self._files:
             if markdown:
                 page = self._page(path, relative, stat)
@@ -274,7 +292,14 @@ class Sources:
 
     def _module(self, path: Path) -> ModuleType:
         """Load a Python file by its path, afresh once it has changed."""
-        if path in self._modules:
+        known = self._modules.get(path)
+        if known is not None:
+            return known
+        with self._lock:
+            return self._load_module(path)
+
+    def _load_module(self, path: Path) -> ModuleType:
+        if path in self._modules:  # loaded by another thread meanwhile
             return self._modules[path]
         digest = hashlib.blake2b(str(path).encode(), digest_size=8).hexdigest()
         name = f"renderer_source_{path.stem}_{digest}"

@@ -134,13 +134,14 @@ def blog(tmp_path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def wsgi_server(app: Callable[..., object]) -> Iterator[str]:
-    """Run a WSGI app under waitress on 127.0.0.1 (a free port) in a thread; yield its
-    base URL ("http://127.0.0.1:PORT"); stop it at the end."""
+def wsgi_server(app: Callable[..., object], *, threads: int = 2) -> Iterator[str]:
+    """Run a WSGI app under waitress on 127.0.0.1 (a free port) in a thread, with
+    `threads` threads answering requests; yield its base URL ("http://127.0.0.1:PORT");
+    stop it at the end."""
     import threading
 
     waitress = pytest.importorskip("waitress")
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2,
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads,
                                     clear_untrusted_proxy_headers=True)
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
