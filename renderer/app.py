@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.http import generate_etag
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from .config import CONFIG_NAME
 from .errors import SiteError
-from .site import Site
+from .responses import Kept, ResponseCache
+from .site import Rendered, Site
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -30,16 +33,32 @@ logger = logging.getLogger("renderer")
 
 class RendererApp:
     """A site as a WSGI application. The site is loaded on the first request and again
-    after `site.toml` changes; a load error is kept and shown until the next change."""
+    after `site.toml` changes; a load error is kept and shown until the next change.
 
-    def __init__(self, site_dir: Path | str, *, drafts: bool = False) -> None:
+    A page once rendered is answered from memory until a file it was made from changes
+    (see `responses`), looked at every `check_interval` seconds at most."""
+
+    keeps_responses = True
+
+    def __init__(self, site_dir: Path | str, *, drafts: bool = False,
+                 check_interval: float = 1.0) -> None:
         self.site_dir = Path(site_dir).resolve()
         self.drafts = drafts
         self._site: Site | None = None
         self._load_error: SiteError | None = None
         self._lock = threading.Lock()  # the first requests, on many threads, load it once
+        self.responses: ResponseCache | None = None
+        self._watched: Site | None = None  # the site whose URL list's files are watched
+        if self.keeps_responses:
+            self.responses = ResponseCache(self.changed, check_interval)
+            self.responses.watch([self.site_dir / CONFIG_NAME])
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self.responses is not None and environ.get("REQUEST_METHOD") in ("GET", "HEAD") \
+                and "HTTP_RANGE" not in environ:
+            kept = self.responses.get(environ.get("PATH_INFO", ""))
+            if kept is not None:
+                return kept.answer(environ, start_response)
         request = Request(environ)
         response = self.respond(request)
         return response(environ, start_response)
@@ -92,10 +111,30 @@ class RendererApp:
             return redirect(base_path + found.lstrip("/") + query, 301)
         if found is None:
             return self.not_found()
+        generation = self.responses.generation if self.responses is not None else 0
+        started = time.time_ns()
         rendered = self.site.render_target(found)
         response = Response(rendered.body, status=200, content_type=rendered.media_type)
         self.cache_headers(response, request)
+        if self.responses is not None:
+            self._keep(request, rendered, started, generation)
         return response
+
+    def _keep(self, request: Request, rendered: Rendered, started: int, generation: int) -> None:
+        """Keep a rendered page for the next requests of its path (see `responses`)."""
+        assert self.responses is not None
+        site = self.site
+        if self._watched is not site:  # a new URL list: a new post or static file counts
+            record = site.targets_record()
+            self.responses.watch(record.files | record.meta, record.globs)
+            self._watched = site
+        etag = f'"{generate_etag(rendered.body)}"'
+        headers = [("Content-Type", rendered.media_type),
+                   ("Content-Length", str(len(rendered.body))), ("ETag", etag)]
+        self.responses.keep(request.environ.get("PATH_INFO", ""),
+                            Kept(headers, rendered.body, etag),
+                            rendered.dependencies | rendered.meta, rendered.globs,
+                            started, generation)
 
     def cache_headers(self, response: Response, request: Request) -> None:
         """An ETag, and 304 for a request that has the same bytes already."""
@@ -116,6 +155,11 @@ class RendererApp:
                         content_type="text/plain; charset=utf-8")
 
 
-def create_app(site_dir: Path | str, *, drafts: bool = False) -> RendererApp:
-    """A WSGI app serving the site in `site_dir` as `renderer build` would write it."""
-    return RendererApp(site_dir, drafts=drafts)
+def create_app(site_dir: Path | str, *, drafts: bool = False,
+               check_interval: float = 1.0) -> RendererApp:
+    """A WSGI app serving the site in `site_dir` as `renderer build` would write it.
+
+    Pages are kept in memory once rendered; the files they were made from are looked at
+    every `check_interval` seconds at most (0: on every request), and a change is
+    answered with the new page from then on."""
+    return RendererApp(site_dir, drafts=drafts, check_interval=check_interval)

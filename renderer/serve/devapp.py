@@ -20,6 +20,8 @@ DEV_PREFIX = "/_renderer/"
 class DevApp(RendererApp):
     """The site as `serve` shows it: drafts, the routing preview, errors as pages."""
 
+    keeps_responses = False  # the watcher says what changed, and every page is rendered anew
+
     def respond(self, request: Request) -> Response:
         if not request.path.startswith(DEV_PREFIX):
             return super().respond(request)
