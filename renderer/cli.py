@@ -106,14 +106,17 @@ def progress_printer() -> Callable[[int, int], None] | None:
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
 @click.option("--drafts/--no-drafts", default=True, show_default=True,
               help="Show pages marked draft: true.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True,
+              help="Seconds a page may take to render before it is stopped (0: no limit).")
 @click.pass_context
 def serve(context: click.Context, site: Path, host: str, port: int, open_browser: bool,
-          drafts: bool) -> None:
+          drafts: bool, timeout: float) -> None:
     """Serve SITE, rendering on demand and reloading the browser on every edit."""
     from .serve.server import serve as run_serve
 
     with site_errors(context):
-        run_serve(site, host=host, port=port, open_browser=open_browser, drafts=drafts)
+        run_serve(site, host=host, port=port, open_browser=open_browser, drafts=drafts,
+                  timeout=timeout or None)
 
 
 @main.command()

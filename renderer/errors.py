@@ -88,6 +88,24 @@ class LinkError(SiteError):
     kind = "Broken link"
 
 
+class RenderTimeout(BaseException):
+    """A render ran past its time limit; raised where it was, so that its traceback names
+    the line. A BaseException, so that a site's `except Exception:` cannot swallow it."""
+
+
+def timeout_error(what: str, seconds: float, traceback: TracebackType | None,
+                  root: Path, hint: str) -> SiteError:
+    """The error for `what` (e.g. "rendering /x/") having run past `seconds`, located at
+    the innermost frame of the site's own code it was in (a Python source first)."""
+    frames = user_frames(traceback, [root])
+    python = [frame for frame in frames if frame.file.suffix == ".py"]
+    where = (python or list(frames))[-1] if frames else None
+    at = f"; it was in {where.function}()" if where else ""
+    return SiteError(f"{what} took longer than {seconds:g} s{at} ({hint})",
+                     file=where.file if where else None, line=where.line if where else None,
+                     frames=frames)
+
+
 def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the working folder when inside it."""
     try:

@@ -98,7 +98,7 @@ class Site:
         """Every file the site produces, by output path (routes' URLs and static files)."""
         targets = self._targets
         if targets is None:
-            with self._lock:
+            with self.sources.hold(self._lock):
                 targets = self._targets
                 if targets is None:
                     record = Record()

@@ -65,6 +65,31 @@ class Sources:
         finally:
             stack.pop()
 
+    @contextmanager
+    def patience(self, seconds: float) -> Iterator[None]:
+        """Within the block, this thread waits at most `seconds` for what another thread is
+        loading (`hold`), then gives up with an error: the routing preview must answer
+        while a page is stuck loading a source."""
+        self._local.patience = seconds
+        try:
+            yield
+        finally:
+            self._local.patience = None
+
+    @contextmanager
+    def hold(self, lock: threading.RLock | None = None) -> Iterator[None]:
+        """Take `lock` (the sources' own by default), waiting no longer than this thread's
+        `patience`."""
+        lock = lock or self._lock
+        wait = getattr(self._local, "patience", None)
+        if not lock.acquire(timeout=-1 if wait is None else wait):
+            raise SourceError("still loading: another page is loading the site's data right "
+                              "now (a slow or stuck Python source?); this shows once it is done")
+        try:
+            yield
+        finally:
+            lock.release()
+
     def _reading(self) -> list[Record]:
         """The records this thread is filling (each render on its own thread has its own)."""
         stack: list[Record] | None = getattr(self._local, "reading", None)
@@ -91,7 +116,7 @@ class Sources:
         return value
 
     def _load_value(self, name: str) -> tuple[Any, Record]:
-        with self._lock:
+        with self.hold():
             if name in self._values:  # loaded by another thread meanwhile
                 return self._values[name]
             spec = self.config.sources.get(name)
@@ -228,7 +253,7 @@ class Sources:
         known = self._files.get(path)
         if known is not None:
             return known
-        with self._lock:
+        with self.hold():
             return self._load_file(path, markdown, relative, stat)
 
     def _load_file(self, path: Path, markdown: bool, relative: str | None,
@@ -295,7 +320,7 @@ class Sources:
         known = self._modules.get(path)
         if known is not None:
             return known
-        with self._lock:
+        with self.hold():
             return self._load_module(path)
 
     def _load_module(self, path: Path) -> ModuleType:

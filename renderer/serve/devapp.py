@@ -7,12 +7,16 @@ mistake and `app.py` never imports the dev pages (the arrows point one way).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from ..app import RendererApp, logger
-from ..errors import SiteError
+from ..config import CONFIG_NAME
+from ..errors import RenderTimeout, SiteError, timeout_error
 from . import devpages
+from .watchdog import Watchdog
 
 DEV_PREFIX = "/_renderer/"
 
@@ -22,15 +26,35 @@ class DevApp(RendererApp):
 
     keeps_responses = False  # the watcher says what changed, and every page is rendered anew
 
+    def __init__(self, site_dir: Path | str, *, drafts: bool = True,
+                 timeout: float | None = None) -> None:
+        super().__init__(site_dir, drafts=drafts)
+        self.watchdog = Watchdog(timeout)
+
     def respond(self, request: Request) -> Response:
         if not request.path.startswith(DEV_PREFIX):
-            return super().respond(request)
+            try:
+                with self.watchdog.watching(request.path):
+                    return super().respond(request)
+            except RenderTimeout as stop:
+                return self.timed_out(request, stop)
         if request.method not in ("GET", "HEAD"):
             return MethodNotAllowed(valid_methods=["GET", "HEAD"]).get_response()
         try:
             return devpages.respond(self, request)
         except SiteError as error:
             return self.error_response(error, request)
+
+    def timed_out(self, request: Request, stop: RenderTimeout) -> Response:
+        """The error page of a render the watchdog stopped, at the line it was on. The
+        site is loaded afresh for the next request: the render may have been stopped
+        halfway through filling a cache."""
+        assert self.watchdog.limit is not None
+        error = timeout_error(f"rendering {request.path}", self.watchdog.limit,
+                              stop.__traceback__, self.site_dir,
+                              "the limit is renderer serve --timeout SECONDS")
+        self.changed({self.site_dir / CONFIG_NAME})
+        return self.error_response(error, request)
 
     def cache_headers(self, response: Response, request: Request) -> None:
         # Never kept by the browser: the next look after an edit must render again.

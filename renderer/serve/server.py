@@ -7,15 +7,19 @@ This module wires the parts together; each lives in a module of its own: `watch`
 
 Threads and order:
 
-- The IOLoop thread does everything that touches the site. Requests render on it (the
-  WSGI container runs the app on the loop's own thread, one at a time), and changes are
-  applied on it. So a render never sees half-dropped caches.
+- Requests render on a pool of `RENDER_THREADS` threads (the WSGI container hands each
+  to the pool), so a slow or stuck page holds one thread while static files, the error
+  page and `/_renderer/` keep answering; the site is safe to share between threads, and
+  the `watchdog` stops a render that passes `--timeout`.
 - Watcher threads (watchfiles, native file events, a debounce of a few tens of ms) only
-  collect changed paths and hand them to the loop with `add_callback`. There the app
-  drops what depends on them, the *generation* goes up, and only then every open page
-  is told to reload, at once (livereload's own 3-second throttle is not used). A page
-  whose WebSocket connects later reports the generation it was rendered at, and is
-  reloaded if that is older (see devpages/reload.py).
+  collect changed paths and hand them to the loop with `add_callback`. The loop has the
+  app drop what depends on them on a thread of its own (one change after another, in
+  order; never on the loop, which a render holding the site's lock would block), then
+  the *generation* goes up, and only then every open page is told to reload, at once
+  (livereload's own 3-second throttle is not used). A page reports the generation read
+  when its request came in; one that was rendered while a change was being applied, or
+  whose WebSocket connects late, shows an older one and is reloaded (see
+  devpages/reload.py).
 """
 
 from __future__ import annotations
@@ -23,18 +27,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
 import threading
 import time
 import webbrowser
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from tornado import web
-from tornado.concurrent import dummy_executor
 from tornado.httpserver import HTTPServer
-from tornado.ioloop import IOLoop
+from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.netutil import bind_sockets
 
 from ..config import CONFIG_NAME, SiteConfig, load_config
@@ -48,10 +54,13 @@ from .watch import Watchers, WatchPlan, expand, is_structural, watch_plan
 
 logger = logging.getLogger("renderer")
 LOGGED_PATHS = 5  # a change names this many files on the terminal, then "and N more"
+RENDER_THREADS = 8  # pages rendered at once; more wait their turn
+WATCHDOG_MS = 250  # how often renders are checked against the time limit
+DEFAULT_TIMEOUT = 60.0
 
 
 def serve(site: Path, *, host: str = "127.0.0.1", port: int = 5000, open_browser: bool = False,
-          drafts: bool = True) -> None:
+          drafts: bool = True, timeout: float | None = DEFAULT_TIMEOUT) -> None:
     """Serve the site in `site` until interrupted (Ctrl+C or SIGTERM)."""
     root = Path(site).resolve()
     if not (root / CONFIG_NAME).is_file():
@@ -61,20 +70,26 @@ def serve(site: Path, *, host: str = "127.0.0.1", port: int = 5000, open_browser
         logger.warning("warning: serving on %s: anyone who can reach this machine can read the "
                        "site, its drafts and its error pages; the dev server is made for "
                        "127.0.0.1", host)
-    server = DevServer(root, host=host, port=port, drafts=drafts)
+    server = DevServer(root, host=host, port=port, drafts=drafts, timeout=timeout)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.run(open_browser=open_browser))
     logger.info("stopped")
+    if server.app.watchdog.running:  # a render stuck in C: do not wait for it at exit
+        sys.stderr.flush()
+        os._exit(0)
 
 
 class DevServer:
     """The dev app, its watchers and the open pages' WebSockets, on one IOLoop."""
 
-    def __init__(self, root: Path, *, host: str, port: int, drafts: bool) -> None:
+    def __init__(self, root: Path, *, host: str, port: int, drafts: bool,
+                 timeout: float | None = DEFAULT_TIMEOUT) -> None:
         self.root = root
         self.host = host
         self.port = port
-        self.app = DevApp(root, drafts=drafts)
+        self.app = DevApp(root, drafts=drafts, timeout=timeout)
+        self.renders = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="render")
+        self.changes = ThreadPoolExecutor(1, thread_name_prefix="changes")
         self.generation = 0
         self.watchers = Watchers(self.root, self.schedule)
         self._loop: IOLoop | None = None  # set by run()
@@ -87,14 +102,23 @@ class DevServer:
         server = HTTPServer(self.application(), xheaders=False)
         server.add_sockets(sockets)
         self.announce(sockets[0].getsockname()[1], open_browser)
+        watchdog = PeriodicCallback(self.stop_slow_renders, WATCHDOG_MS)
+        watchdog.start()
         stop = asyncio.Event()
         with contextlib.suppress(NotImplementedError):  # not on Windows
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         try:
             await stop.wait()
         finally:
+            watchdog.stop()
             server.stop()
             self.watchers.stop()
+            self.renders.shutdown(wait=False, cancel_futures=True)
+            self.changes.shutdown(wait=False, cancel_futures=True)
+
+    def stop_slow_renders(self) -> None:
+        for url in self.app.watchdog.check():
+            logger.error("%s took longer than %g s: stopped", url, self.app.watchdog.limit)
 
     def bind(self) -> list[Any]:
         """The listening sockets; a port in use is one line and exit 1, not a traceback."""
@@ -119,7 +143,7 @@ class DevServer:
         WSGI app, behind the host check and the reload-script middleware."""
         middleware = ReloadMiddleware(HostCheck(self.app, self.allowed_host),
                                       lambda: self.generation, lambda: (self.root,))
-        container = LoggedContainer(middleware, executor=dummy_executor)
+        container = LoggedContainer(middleware, executor=self.renders)
         script = livereload_js()
         socket_options = {"generation": lambda: self.generation, "app": self.app}
         handlers: list[Any] = [
@@ -150,12 +174,12 @@ class DevServer:
         if self._loop is not None:
             self._loop.add_callback(self.apply, paths)
 
-    def apply(self, paths: set[Path]) -> None:
-        """On the loop: drop what the changed files fed, then reload every open page.
-        The order matters: a page reloaded before the caches are dropped would show the
-        old text."""
+    async def apply(self, paths: set[Path]) -> None:
+        """Drop what the changed files fed (on the changes thread), then, on the loop,
+        reload every open page. The order matters: a page reloaded before the caches are
+        dropped would show the old text."""
         started = time.perf_counter()
-        self.forget(paths)
+        await IOLoop.current().run_in_executor(self.changes, self.forget, paths)
         self.generation += 1
         ONCE.reset()
         self.watchers.update(self.plan(), force=any(self.watchers.is_root(p) for p in paths))

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 PREVIEW_PATH = "/_renderer/"
+PATIENCE = 0.5  # seconds the preview waits for data a page is loading, then says so
 EXCERPT_CONTEXT = 5
 FRAME_CONTEXT = 2
 HTML = "text/html; charset=utf-8"
@@ -64,7 +65,9 @@ def respond(app: RendererApp, request: Request) -> Response:
         return page("error.html", 404, kind="Not found", message="No such page of renderer",
                     location="", request_path=request.path, excerpt=[], frames=[],
                     traceback="", hint=f"The routing preview is at {PREVIEW_PATH}.")
-    return page("routes.html", **preview(app.site))
+    site = app.site
+    with site.sources.patience(PATIENCE):
+        return page("routes.html", **preview(site))
 
 
 def preview(site: Site) -> dict[str, Any]:

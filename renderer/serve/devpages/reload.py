@@ -98,6 +98,8 @@ class ReloadMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
+        generation = self.generation()  # before rendering: a change applied meanwhile
+        # leaves this page older than the server, and so reloaded when it says hello
         try:
             response = Response.from_app(self.app, environ, buffered=True)
         except Exception as error:  # a bug in renderer: show it, keep serving
@@ -106,10 +108,10 @@ class ReloadMiddleware:
             logger.error("internal error while serving %s (a bug in renderer)", request.path,
                          exc_info=error)
             response = crash_page(error, request.path, self.roots())
-        self.finish(request, response)
+        self.finish(request, response, generation)
         return response(environ, start_response)
 
-    def finish(self, request: Request, response: Response) -> None:
+    def finish(self, request: Request, response: Response, generation: int) -> None:
         html = wants_script("GET", response.status_code, response.headers.get("Content-Type"),
                             response.headers.get("Content-Encoding"))
         if html:
@@ -120,7 +122,7 @@ class ReloadMiddleware:
         if request.method == "HEAD":
             return
         if html and response.status_code not in NO_BODY:
-            response.set_data(inject(response.get_data(), reload_script(self.generation())))
+            response.set_data(inject(response.get_data(), reload_script(generation)))
         if response.status_code == 200 and not html:
             response.add_etag()
             response.make_conditional(request)
