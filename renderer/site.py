@@ -23,6 +23,7 @@ from .routing import (
     Router,
     Target,
     collect,
+    makes_files,
     output_path,
     request_candidates,
     static_url,
@@ -162,7 +163,9 @@ class Site:
 
     def render(self, url: str) -> Rendered:
         """Render one URL of the site (site-relative, as `urls()` gives it)."""
-        target = self.targets().get(output_path(url))
+        exact, folder = request_candidates(url)
+        targets = self.targets()
+        target = targets.get(exact or "") or targets.get(folder or "")
         if target is None or target.url != url and target.static_file is None:
             raise RouteError(f"the site has no URL {url!r}")
         return self.render_target(target)
@@ -254,7 +257,8 @@ class Site:
                 return  # a draft, left out of the build
             url = self.router.url(route, {})
             files, globs, meta = _inputs(page, _frozen(own))
-            yield Target(url, output_path(url), route, {}, page, inputs=files,
+            yield Target(url, output_path(url, makes_files(route.url)), route, {}, page,
+                         inputs=files,
                          input_globs=globs, input_meta=meta)
             return
         if not arguments:
@@ -265,12 +269,13 @@ class Site:
         items = self._items(route, own)
         record.update(own)
         source = _frozen(own)  # one set for all the items: it may name 5,000 posts
+        as_file = makes_files(route.url)
         for position, item in enumerate(items):
             variables = self._variables(route, arguments, item, position)
             try:
                 url = self.router.url(route, variables)
                 files, globs, meta = _inputs(item, source)
-                yield Target(url, output_path(url), route, variables, item, inputs=files,
+                yield Target(url, output_path(url, as_file), route, variables, item, inputs=files,
                              input_globs=globs, input_meta=meta)
             except RouteError as error:
                 raise RouteError(f"{error.message} (item {describe(item, position)})",
