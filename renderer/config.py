@@ -17,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, did_you_mean
-from .toml_lines import locate_keys, toml_error_line, toml_message
+from .toml_lines import decode_toml, locate_keys, toml_error_line, toml_message
 
 CONFIG_NAME = "site.toml"
 TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes")
@@ -127,7 +127,7 @@ def load_config(site_dir: Path | str, *, output: Path | None = None) -> SiteConf
     if not file.is_file():
         raise ConfigError(f"no {CONFIG_NAME} here: {root} is not a site folder "
                           f"(`renderer new DIR` makes one)", file=file)
-    text = file.read_text(encoding="utf-8")
+    text = decode_toml(file)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -298,6 +298,11 @@ class _Checker:
         entries = self.raw.get("routes", [])
         if not isinstance(entries, list):
             raise self.fail("must be an array of tables ([[routes]])", "routes")
+        if not entries:
+            raise ConfigError('no [[routes]], so the site makes no pages (and a build would '
+                              'remove every page it wrote before); add one, like: [[routes]] '
+                              'url = "/" template = "index.html"', file=self.file,
+                              line=self.lines.get(("routes",)))
         routes = tuple(self.route(index, entry, sources, templates)
                        for index, entry in enumerate(entries))
         seen: dict[str, RouteSpec] = {}

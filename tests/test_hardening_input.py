@@ -1,0 +1,151 @@
+"""Hostile input (issue 15): what a tester found, each kept as a test.
+
+An empty site.toml, a site.toml that is not UTF-8 or starts with a byte order mark;
+symbolic links that lead out of the site folder; messages that named no file (a
+duplicate slug, a rule that leaves the output folder, dates of mixed types); `print()` in
+the site's Python landing in the build's summary; HEAD and GET disagreeing on a page's
+length; and a huge request line dropped without a status. Real files, real `renderer`
+processes (or click's runner in this process), real HTTP.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import types
+from pathlib import Path
+
+import pytest
+from conftest import make_site, run_cli, run_renderer, snapshot, tree
+from serving import running, write
+
+from renderer.site import Site
+
+SITE_TOML = """\
+[site]
+title = "Hardening"
+
+[sources]
+posts = { glob = "content/posts/*.md", sort = "date" }
+about = "content/about.md"
+
+[[routes]]
+url = "/"
+template = "index.html"
+
+[[routes]]
+url = "/posts/<slug>/"
+template = "post.html"
+each = "posts"
+
+[[routes]]
+url = "/about/"
+template = "page.html"
+page = "about"
+"""
+POSTS_LINE = 5  # the line of `posts = ...` in SITE_TOML
+POST_ROUTE_LINE = 12  # the line of the second [[routes]]
+
+BASE: dict[str, str | None] = {
+    "site.toml": SITE_TOML,
+    "templates/index.html": "<h1>{{ site.title }}</h1>\n"
+                            "{% for post in data.posts %}<p>{{ post.title }}</p>{% endfor %}\n",
+    "templates/post.html": "<h1>{{ page.title }}</h1>\n{{ page.content }}\n",
+    "templates/page.html": "<article>{{ page.content }}</article>\n",
+    "content/posts/a.md": "---\ntitle: A\ndate: 2024-01-01\n---\nBody of A.\n",
+    "content/posts/b.md": "---\ntitle: B\ndate: 2024-02-01\n---\nBody of B.\n",
+    "content/about.md": "---\ntitle: About\n---\nAbout us.\n",
+    "static/site.css": "body { color: #222; }\n",
+}
+
+SECRET = "SECRET-OUTSIDE-THE-SITE-" + "x" * 8
+
+
+def site_with(tmp_path: Path, files: dict[str, str | None] | None = None) -> Path:
+    """BASE, with `files` changed."""
+    return make_site(tmp_path, {**BASE, **(files or {})})
+
+
+def built(site: Path, *args: str) -> tuple[str, str]:
+    code, stdout, stderr = run_cli("build", site, *args)
+    assert code == 0, stderr
+    return stdout, stderr
+
+
+def failed(site: Path, *args: str) -> str:
+    """A build that fails with one clean located error: its first line."""
+    code, _, stderr = run_cli("build", site, *args)
+    assert code == 1, stderr
+    assert stderr.startswith("error: ") and "Traceback" not in stderr, stderr
+    return stderr.splitlines()[0]
+
+
+def location(site: Path, name: str, line: int | None = None) -> str:
+    """`file:line` as messages name it: relative to the working folder (this one)."""
+    import os
+
+    where = os.path.relpath(site / name)
+    return f"{where}:{line}" if line else where
+
+
+# -- site.toml: no routes, not UTF-8, a byte order mark -------------------------------------
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("", None),
+    ('[site]\ntitle = "No routes"\n\n[sources]\nabout = "content/about.md"\n', None),
+    ('routes = []\n\n[site]\ntitle = "No routes"\n', 1),
+])
+def test_a_site_toml_without_routes_is_an_error_and_deletes_nothing(
+        tmp_path: Path, text: str, line: int | None) -> None:
+    site = site_with(tmp_path)
+    built(site)
+    before = snapshot(site / "build")
+    assert "posts/a/index.html" in before
+    (site / "site.toml").write_text(text, encoding="utf-8")
+    first = failed(site)
+    assert first.startswith(f"error: {location(site, 'site.toml', line)}: no [[routes]]"), first
+    assert 'url = "/"' in first  # says what to add
+    assert snapshot(site / "build") == before
+
+
+def test_an_emptied_site_toml_real_command(tmp_path: Path) -> None:
+    site = site_with(tmp_path)
+    assert run_renderer("build", cwd=site).code == 0
+    before = snapshot(site / "build")
+    (site / "site.toml").write_text("")
+    code, stdout, stderr = run_renderer("build", cwd=site)
+    assert code == 1 and stdout == ""
+    assert stderr.startswith("error: site.toml: no [[routes]]"), stderr
+    assert snapshot(site / "build") == before
+
+
+def test_a_site_toml_that_is_not_utf8_is_one_located_line(tmp_path: Path) -> None:
+    site = site_with(tmp_path)
+    (site / "site.toml").write_bytes(SITE_TOML.replace('"Hardening"', '"Caf\xe9"')
+                                     .encode("latin-1"))
+    code, stdout, stderr = run_renderer("build", cwd=site)
+    assert code == 1, stderr
+    assert stderr.startswith("error: site.toml:2: not UTF-8 text: byte 0xe9"), stderr
+    assert len(stderr.splitlines()) == 1 and "Traceback" not in stderr
+    assert not (site / "build").exists()
+
+
+def test_serve_shows_a_site_toml_that_is_not_utf8_and_heals(tmp_path: Path) -> None:
+    site = site_with(tmp_path)
+    (site / "site.toml").write_bytes(b"\xff\xfe" + SITE_TOML.encode("utf-16-le"))
+    with running(site) as server:
+        reply = server.get("/")
+        assert reply.status == 500 and "not UTF-8 text" in reply.text
+        assert "site.toml:1" in reply.text
+        write(site / "site.toml", SITE_TOML)
+        server.wait_for("/", lambda r: r.status == 200 and b"Hardening" in r.body)
+        server.check_alive()
+
+
+def test_a_byte_order_mark_at_the_start_of_site_toml_is_accepted(tmp_path: Path) -> None:
+    site = site_with(tmp_path)
+    (site / "site.toml").write_bytes(b"\xef\xbb\xbf" + SITE_TOML.encode("utf-8"))
+    built(site)
+    assert "<h1>Hardening</h1>" in (site / "build" / "index.html").read_text()
