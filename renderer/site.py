@@ -237,8 +237,14 @@ class Site:
             if route.page and page is None:
                 return  # a draft, left out of the build
             url = self.router.url(route, {})
+            try:
+                output = output_path(url)
+            except RouteError as error:  # the rule itself: "/../x/"
+                raise RouteError(f"{route.label}: {error.message}", file=self.config.file,
+                                 line=self.config.line_of("routes", route.index, "url")
+                                 ) from None
             files, globs, meta = _inputs(page, _frozen(own))
-            yield Target(url, output_path(url), route, {}, page, inputs=files,
+            yield Target(url, output, route, {}, page, inputs=files,
                          input_globs=globs, input_meta=meta)
             return
         if not arguments:

@@ -8,7 +8,6 @@ an incremental build knows what to render again.
 
 from __future__ import annotations
 
-import datetime
 import glob
 import hashlib
 import importlib.util
@@ -32,8 +31,9 @@ from .content import (
     read_page_text,
 )
 from .digests import text_digest
-from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
+from .errors import SiteError, SourceError, did_you_mean, user_frames
 from .records import Change, Record
+from .sorting import sort_items
 
 
 class FrontMatterCache(Protocol):
@@ -330,31 +330,3 @@ class DataView(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"<data: {', '.join(self._sources.config.sources)}>"
 
-
-def sort_items(items: list[Any], spec: SourceSpec, config_file: Path) -> list[Any]:
-    """Sort by a field (`sort = "date"`, `"-date"` for newest first); items without it last."""
-    assert spec.sort is not None
-    key = spec.sort.lstrip("-")
-    reverse = spec.sort.startswith("-")
-
-    def value(item: Any) -> Any:
-        return item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
-
-    def sortable(item: Any) -> Any:
-        """Dates, naive and aware date-times compare as aware date-times (naive as UTC):
-        front matter mixes `2024-01-02` and `2024-01-02 10:00` freely."""
-        found = value(item)
-        if isinstance(found, datetime.datetime):
-            return found if found.tzinfo else found.replace(tzinfo=datetime.UTC)
-        if isinstance(found, datetime.date):
-            return datetime.datetime.combine(found, datetime.time(), datetime.UTC)
-        return found
-
-    present = [item for item in items if value(item) is not None]
-    missing = [item for item in items if value(item) is None]
-    try:
-        ordered = sorted(present, key=sortable, reverse=reverse)
-    except TypeError as error:
-        raise ContentError(f'cannot sort source "{spec.name}" by "{key}": {error}',
-                           file=config_file, line=spec.line) from None
-    return ordered + missing

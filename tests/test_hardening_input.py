@@ -149,3 +149,32 @@ def test_a_byte_order_mark_at_the_start_of_site_toml_is_accepted(tmp_path: Path)
     (site / "site.toml").write_bytes(b"\xef\xbb\xbf" + SITE_TOML.encode("utf-8"))
     built(site)
     assert "<h1>Hardening</h1>" in (site / "build" / "index.html").read_text()
+
+
+# -- messages that name their files and lines ------------------------------------------------
+
+
+def test_a_duplicate_slug_names_both_posts_and_the_rule(tmp_path: Path) -> None:
+    site = site_with(tmp_path, {"content/posts/b.md": "---\ntitle: B\ndate: 2024-02-01\n"
+                                                      "slug: a\n---\nB again.\n"})
+    first = failed(site)
+    assert first.startswith(f"error: {location(site, 'site.toml', POST_ROUTE_LINE)}: "), first
+    assert "content/posts/a.md" in first and "content/posts/b.md" in first, first
+    assert "routes[1] (/posts/<slug>/)" in first and "/posts/a/" in first
+
+
+def test_a_rule_that_leaves_the_output_folder_names_its_line(tmp_path: Path) -> None:
+    site = site_with(tmp_path, {"site.toml": SITE_TOML + '\n[[routes]]\nname = "up"\n'
+                                             'url = "/../x/"\ntemplate = "page.html"\n'})
+    url_line = SITE_TOML.count("\n") + 4
+    first = failed(site)
+    assert first.startswith(f"error: {location(site, 'site.toml', url_line)}: "), first
+    assert "routes[3] (/../x/)" in first and "'..'" in first
+
+
+def test_sorting_mixed_dates_names_both_files_and_values(tmp_path: Path) -> None:
+    site = site_with(tmp_path, {"content/posts/b.md": "---\ntitle: B\ndate: soon\n---\nB.\n"})
+    first = failed(site)
+    assert first.startswith(f"error: {location(site, 'site.toml', POSTS_LINE)}: "), first
+    assert "content/posts/a.md has date 2024-01-01" in first, first
+    assert "content/posts/b.md has date 'soon'" in first, first
