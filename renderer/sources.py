@@ -34,6 +34,7 @@ from .digests import text_digest
 from .errors import SiteError, SourceError, did_you_mean, user_frames
 from .records import Change, Record
 from .sorting import sort_items
+from .user_output import marked_output
 
 
 class FrontMatterCache(Protocol):
@@ -120,7 +121,7 @@ class Sources:
         else:
             chosen = {name: value for name, value in offered.items() if name in parameters}
         try:
-            with self.reading(record):
+            with self.reading(record), marked_output(self._label(reference.file)):
                 return function(**chosen)
         except SiteError as error:
             if error.file is not None:
@@ -287,7 +288,8 @@ class Sources:
             # by mtime in whole seconds and size, so a quick same-size edit would be missed
             # (and a build writes nothing into the site's folders).
             code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
-            exec(code, module.__dict__)  # noqa: S102 - the site's own Python source
+            with marked_output(self._label(path)):
+                exec(code, module.__dict__)  # noqa: S102 - the site's own Python source
         except SyntaxError as error:
             del sys.modules[name]
             raise SourceError(f"SyntaxError: {error.msg}", file=path, line=error.lineno) from None
@@ -296,6 +298,11 @@ class Sources:
             raise self._error_in(path, error, "while loading") from error
         self._modules[path] = module
         return module
+
+    def _label(self, path: Path) -> str:
+        """A Python file as its printed lines are marked: relative to the site folder."""
+        root = self.config.root
+        return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
     def _error_in(self, path: Path, error: Exception, where: str) -> SourceError:
         frames = user_frames(error.__traceback__, [self.config.root])

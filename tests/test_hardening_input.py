@@ -178,3 +178,111 @@ def test_sorting_mixed_dates_names_both_files_and_values(tmp_path: Path) -> None
     assert first.startswith(f"error: {location(site, 'site.toml', POSTS_LINE)}: "), first
     assert "content/posts/a.md has date 2024-01-01" in first, first
     assert "content/posts/b.md has date 'soon'" in first, first
+
+
+# -- what the site's Python prints -------------------------------------------------------------
+
+PRINTING_TOML = SITE_TOML.replace('about = "content/about.md"',
+                                  'about = "content/about.md"\nteam = "content/team.py:members"'
+                                  ).replace('each = "posts"',
+                                            'each = "posts"\ncontext = "content/team.py:extra"')
+PRINTING_PY = """\
+import sys
+
+print("loading team.py")
+
+
+def members():
+    print("members", "called", end="")
+    print(" once")
+    return ["ann", "bob"]
+
+
+def extra(slug):
+    print(f"context for {slug}")
+    sys.stdout.write("no newline at the end")
+    return {"shout": slug.upper()}
+"""
+
+
+def printing_site(tmp_path: Path, posts: int = 2) -> Path:
+    site = site_with(tmp_path, {"site.toml": PRINTING_TOML, "content/team.py": PRINTING_PY,
+                                "templates/index.html": "<p>{{ data.team | join(', ') }}</p>\n",
+                                "templates/post.html": "<h1>{{ shout }}</h1>\n"})
+    for number in range(2, posts):
+        write(site / "content" / "posts" / f"p{number}.md",
+              f"---\ntitle: P{number}\ndate: 2024-03-01\n---\nP.\n")
+    return site
+
+
+def test_print_in_python_sources_goes_to_stderr_marked(tmp_path: Path) -> None:
+    site = printing_site(tmp_path)
+    code, stdout, stderr = run_renderer("build", cwd=site)
+    assert code == 0, stderr
+    assert stdout.startswith("built 4 pages") and len(stdout.splitlines()) == 1, stdout
+    lines = stderr.splitlines()
+    for line in ("[content/team.py] loading team.py", "[content/team.py] members called once",
+                 "[content/team.py] context for a", "[content/team.py] context for b",
+                 "[content/team.py] no newline at the end"):
+        assert line in lines, stderr
+    assert all(line.startswith("[content/team.py] ") for line in lines), stderr
+    assert (site / "build" / "posts" / "a" / "index.html").read_text() == "<h1>A</h1>\n"
+
+
+def test_print_in_forked_build_workers_goes_to_stderr_marked(tmp_path: Path) -> None:
+    site = printing_site(tmp_path, posts=80)  # enough that --jobs 2 renders in workers
+    code, stdout, stderr = run_renderer("build", "--jobs", "2", cwd=site)
+    assert code == 0, stderr
+    assert stdout.startswith("built 82 pages") and len(stdout.splitlines()) == 1, stdout
+    lines = stderr.splitlines()
+    assert sum(line.startswith("[content/team.py] context for p") for line in lines) == 78
+    assert all(line.startswith("[content/team.py] ") for line in lines), stderr
+
+
+def test_print_is_marked_per_thread_and_stdout_is_restored(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads in the site's Python at once, and a third printing meanwhile: each
+    user line is marked, the other thread's line stays on stdout, and sys.stdout is what
+    it was afterwards (redirect_stdout around each call would get this wrong). The site's
+    function waits on a barrier the test holds, so the threads are in it together."""
+    sync = types.ModuleType("hardening_sync")
+    sync.inside = threading.Barrier(3, timeout=10)  # type: ignore[attr-defined]
+    sync.printed = threading.Event()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "hardening_sync", sync)
+    site = site_with(tmp_path, {
+        "site.toml": SITE_TOML.replace('each = "posts"',
+                                       'each = "posts"\ncontext = "content/wait.py:extra"'),
+        "content/wait.py": "import hardening_sync\n\n\ndef extra(slug):\n"
+                           "    print('start', slug)\n    hardening_sync.inside.wait()\n"
+                           "    hardening_sync.printed.wait(10)\n    print('end', slug)\n"
+                           "    return {}\n"})
+    stdout = sys.stdout
+    sites = [Site.load(site), Site.load(site)]
+    for loaded in sites:
+        loaded.targets()
+    threads = [threading.Thread(target=loaded.render, args=(f"/posts/{slug}/",))
+               for loaded, slug in zip(sites, "ab", strict=True)]
+    for thread in threads:
+        thread.start()
+    sync.inside.wait()  # type: ignore[attr-defined]
+    print("from the main thread")
+    sync.printed.set()  # type: ignore[attr-defined]
+    for thread in threads:
+        thread.join()
+    assert sys.stdout is stdout
+    out, err = capsys.readouterr()
+    assert out == "from the main thread\n"
+    assert sorted(err.splitlines()) == ["[content/wait.py] end a", "[content/wait.py] end b",
+                                        "[content/wait.py] start a", "[content/wait.py] start b"]
+
+
+def test_print_in_serve_is_marked(tmp_path: Path) -> None:
+    site = printing_site(tmp_path)
+    with running(site) as server:
+        assert server.get("/posts/a/").status == 200
+        assert server.get("/").status == 200
+        log = server.log().splitlines()
+    assert "[content/team.py] context for a" in log
+    assert "[content/team.py] members called once" in log
+    assert "context for a" not in [line.strip() for line in log]
