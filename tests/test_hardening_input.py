@@ -286,3 +286,18 @@ def test_print_in_serve_is_marked(tmp_path: Path) -> None:
     assert "[content/team.py] context for a" in log
     assert "[content/team.py] members called once" in log
     assert "context for a" not in [line.strip() for line in log]
+
+
+# -- serve: HEAD as long as GET, a huge request line answered --------------------------------
+
+
+def test_head_reports_the_length_get_sends(tmp_path: Path) -> None:
+    site = site_with(tmp_path)
+    with running(site) as server:
+        for path in ("/", "/posts/a/", "/site.css", "/no/such/page/"):
+            get = server.get(path)
+            head = server.get(path, method="HEAD")
+            assert head.status == get.status, path
+            assert head.body == b"", path
+            assert int(head.header("Content-Length")) == len(get.body), path
+            assert head.header("Content-Type") == get.header("Content-Type"), path
