@@ -301,3 +301,28 @@ def test_head_reports_the_length_get_sends(tmp_path: Path) -> None:
             assert head.body == b"", path
             assert int(head.header("Content-Length")) == len(get.body), path
             assert head.header("Content-Type") == get.header("Content-Type"), path
+
+
+def request(port: int, head: bytes) -> bytes:
+    """Send a raw request head; what comes back before the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(head)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+def test_a_huge_request_line_or_header_gets_a_status(tmp_path: Path) -> None:
+    site = site_with(tmp_path)
+    with running(site) as server:
+        long_line = (b"GET /" + b"a" * 100_000
+                     + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert request(server.port, long_line).startswith(b"HTTP/1.1 414 ")
+        big_header = (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"b" * 100_000
+                      + b"\r\nConnection: close\r\n\r\n")
+        assert request(server.port, big_header).startswith(b"HTTP/1.1 431 ")
+        normal = (b"GET /" + b"a" * 2000
+                  + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert request(server.port, normal).startswith(b"HTTP/1.1 404 ")
+        assert server.get("/").status == 200
