@@ -301,7 +301,9 @@ class Site:
         record.globs.update((str(folder / "*"), str(folder / "**" / "*")))
         if not folder.is_dir():
             return
-        for path in sorted(folder.rglob("*")):
+        files, skipped = self.sources.links.walk(folder)
+        record.files.update(skipped)  # links out of the site: replacing one is a change
+        for path in files:
             if not path.is_file() or path.name in IGNORED_STATIC \
                     or path.name.endswith(IGNORED_STATIC_SUFFIXES):
                 continue

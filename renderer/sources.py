@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_ISLNK, S_ISREG
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -34,6 +34,7 @@ from .digests import text_digest
 from .errors import SiteError, SourceError, did_you_mean, user_frames
 from .records import Change, Record
 from .sorting import sort_items
+from .symlinks import LinkCheck
 from .user_output import marked_output
 
 
@@ -62,6 +63,7 @@ class Sources:
         self.converter = converter
         self.drafts = drafts
         self.page_cache = page_cache
+        self.links = LinkCheck(config.root, config.follow_symlinks)
         self._values: dict[str, tuple[Any, Record]] = {}
         self._files: dict[Path, Any] = {}
         self._modules: dict[Path, ModuleType] = {}
@@ -142,6 +144,7 @@ class Sources:
         read): a function may open files by itself.
         """
         change = Change(set(paths), set())
+        self.links.forget()
         for path in list(change.paths):
             if self._take_new_body(path):
                 change.paths.discard(path)
@@ -187,7 +190,7 @@ class Sources:
         """The Markdown files of every collection, relative to the site folder: the first
         thing enumerating the site reads (a cold build parses them ahead, in parallel)."""
         return [name for spec in self.config.sources.values() if spec.kind == "collection"
-                for name in self._collection_names(spec) if name.endswith(MARKDOWN_SUFFIXES)]
+                for name, _ in self._listed(spec, None) if name.endswith(MARKDOWN_SUFFIXES)]
 
     def _collection_names(self, spec: SourceSpec) -> list[str]:
         suffixes = MARKDOWN_SUFFIXES + DATA_SUFFIXES
@@ -195,18 +198,34 @@ class Sources:
                                                  recursive=True)
                       if name.endswith(suffixes) and not os.path.basename(name).startswith("."))
 
-    def _collection(self, spec: SourceSpec, record: Record) -> list[Any]:
-        root = self.config.root
-        record.globs.add(str(root / spec.target))
-        names = self._collection_names(spec)
-        items = []
-        for name in names:
+    def _listed(self, spec: SourceSpec, record: Record | None
+                ) -> Iterator[tuple[str, os.stat_result]]:
+        """The files of a collection, with their stat; not a folder, nor a link out of the
+        site (see symlinks.py), which `record` notes as read: replacing it is a change."""
+        root, links = self.config.root, self.links
+        for name in self._collection_names(spec):
+            path = os.path.join(root, name)
             try:
-                stat = os.stat(os.path.join(root, name))
+                stat = os.lstat(path)
+                if S_ISREG(stat.st_mode) and links.plain_folder(path):
+                    yield name, stat  # most files: nothing more to check
+                    continue
+                if links.skip(path, stat.st_mode):
+                    if record is not None:
+                        record.files.add(Path(path))
+                    continue
+                if S_ISLNK(stat.st_mode):
+                    stat = os.stat(path)
             except OSError:
                 continue
             if S_ISREG(stat.st_mode):
-                items.append(self._file(root / name, record, name, stat))
+                yield name, stat
+
+    def _collection(self, spec: SourceSpec, record: Record) -> list[Any]:
+        root = self.config.root
+        record.globs.add(str(root / spec.target))
+        items = [self._file(root / name, record, name, stat)
+                 for name, stat in self._listed(spec, record)]
         if not self.drafts:
             items = [item for item in items if not (isinstance(item, Page) and item.is_draft)]
         return sort_items(items, spec, self.config.file) if spec.sort else items
@@ -336,4 +355,3 @@ class DataView(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<data: {', '.join(self._sources.config.sources)}>"
-

@@ -326,3 +326,191 @@ def test_a_huge_request_line_or_header_gets_a_status(tmp_path: Path) -> None:
                   + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         assert request(server.port, normal).startswith(b"HTTP/1.1 404 ")
         assert server.get("/").status == 200
+
+
+# -- symbolic links out of the site folder ---------------------------------------------------
+
+
+def linked_site(tmp_path: Path, files: dict[str, str | None] | None = None) -> Path:
+    """BASE with links out of the site folder (to a secret beside it) in a collection and
+    in static/, and links that stay inside, which keep working."""
+    outside = tmp_path / "outside"
+    write(outside / "secret.md", f"---\ntitle: {SECRET}\ndate: 2024-05-01\n---\n{SECRET}\n")
+    write(outside / "secret.txt", SECRET)
+    write(outside / "folder" / "more.txt", SECRET)
+    site = site_with(tmp_path, {"static/css/own.css": "p { margin: 0; }\n", **(files or {})})
+    (site / "content" / "posts" / "secret.md").symlink_to(outside / "secret.md")
+    (site / "static" / "secret.txt").symlink_to(outside / "secret.txt")
+    (site / "static" / "folder").symlink_to(outside / "folder", target_is_directory=True)
+    (site / "content" / "posts" / "about.md").symlink_to(site / "content" / "about.md")
+    (site / "static" / "same.css").symlink_to(Path("css") / "own.css")
+    return site
+
+
+def no_secret_in(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def skipped_warning(link: str, target: Path) -> str:
+    return (f"warning: {link} is a symbolic link to {target}, outside the site folder: "
+            "skipped (set [site] follow_symlinks = true in site.toml to follow it)")
+
+
+def test_links_out_of_the_site_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    site = linked_site(tmp_path)
+    outside = tmp_path / "outside"
+    for _ in range(2):  # the second build lists nothing again, and still says it
+        code, stdout, stderr = run_renderer("build", cwd=site)
+        assert code == 0, stderr
+        assert "3 warnings" in stdout, stdout
+        lines = stderr.splitlines()
+        assert skipped_warning("content/posts/secret.md", outside / "secret.md") in lines
+        assert skipped_warning("static/secret.txt", outside / "secret.txt") in lines
+        assert skipped_warning("static/folder", outside / "folder") in lines
+    out = site / "build"
+    no_secret_in(out)
+    assert not (out / "posts" / "secret").exists() and not (out / "secret.txt").exists()
+    # links that stay inside the site folder work as before
+    assert "About us." in (out / "posts" / "about" / "index.html").read_text()
+    assert (out / "same.css").read_text() == "p { margin: 0; }\n"
+    (site / "static" / "secret.txt").unlink()
+    (site / "content" / "posts" / "secret.md").unlink()
+    code, stdout, stderr = run_renderer("build", cwd=site)
+    assert code == 0 and "1 warnings" in stdout, stdout + stderr
+    assert "secret" not in stderr
+
+
+def test_strict_fails_on_a_skipped_link(tmp_path: Path) -> None:
+    site = linked_site(tmp_path)
+    first = failed(site, "--strict")
+    assert first == "error: 3 warnings (--strict):", first
+    assert not (site / "build").exists()
+
+
+def test_follow_symlinks_publishes_them(tmp_path: Path) -> None:
+    site = linked_site(tmp_path, {"site.toml": SITE_TOML.replace(
+        'title = "Hardening"', 'title = "Hardening"\nfollow_symlinks = true')})
+    stdout, stderr = built(site)
+    assert "0 warnings" in stdout and "symbolic link" not in stderr
+    out = site / "build"
+    assert SECRET in (out / "posts" / "secret" / "index.html").read_text()
+    assert (out / "secret.txt").read_text() == SECRET
+    assert (out / "folder" / "more.txt").read_text() == SECRET
+
+
+def test_links_to_folders_inside_static_are_followed_without_looping(tmp_path: Path) -> None:
+    site = site_with(tmp_path, {"content/images/logo.svg": "<svg/>\n"})
+    (site / "static" / "images").symlink_to(Path("..") / "content" / "images")
+    (site / "static" / "loop").symlink_to(Path("."), target_is_directory=True)
+    stdout, stderr = built(site)
+    assert "0 warnings" in stdout, stderr
+    out = site / "build"
+    assert (out / "images" / "logo.svg").read_text() == "<svg/>\n"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
+                  and not p.name.endswith(".html")) == ["images/logo.svg", "site.css"]
+
+
+def test_replacing_a_skipped_link_with_a_file_is_a_change(tmp_path: Path) -> None:
+    """An incremental build notices what a clean one would: the skipped links are among
+    what the URL list was made from."""
+    site = linked_site(tmp_path)
+    built(site)
+    for link in (site / "content" / "posts" / "secret.md", site / "static" / "secret.txt"):
+        link.unlink()
+    write(site / "content" / "posts" / "secret.md", "---\ntitle: Now mine\ndate: 2024-06-01\n"
+                                                    "---\nMine.\n")
+    write(site / "static" / "secret.txt", "mine\n")
+    stdout, _ = built(site)
+    assert "1 warnings" in stdout  # static/folder still leads out
+    out = site / "build"
+    assert "Now mine" in (out / "posts" / "secret" / "index.html").read_text()
+    assert (out / "secret.txt").read_text() == "mine\n"
+    clean = tmp_path / "clean"
+    built(site, "--clean", "--output", str(clean))
+    assert tree(clean) == tree(out)
+
+
+def test_follow_symlinks_must_be_a_boolean(tmp_path: Path) -> None:
+    site = site_with(tmp_path, {"site.toml": SITE_TOML.replace(
+        'title = "Hardening"', 'title = "Hardening"\nfollow_symlinks = "yes"')})
+    first = failed(site)
+    assert first == (f"error: {location(site, 'site.toml', 3)}: site.follow_symlinks: "
+                     "must be true or false, not a string")
+
+
+def test_forked_workers_report_the_links_they_skip(tmp_path: Path) -> None:
+    """A collection read only while pages render, in worker processes."""
+    site = linked_site(tmp_path, {
+        "site.toml": SITE_TOML.replace('about = "content/about.md"',
+                                       'about = "content/about.md"\n'
+                                       'notes = "content/notes/*.md"'),
+        "templates/post.html": "<h1>{{ page.title }}</h1>{{ data.notes | length }}\n",
+        "content/notes/one.md": "---\ntitle: One\n---\nOne.\n",
+    })
+    (site / "content" / "notes" / "two.md").symlink_to(tmp_path / "outside" / "secret.md")
+    for number in range(80):
+        write(site / "content" / "posts" / f"p{number}.md",
+              f"---\ntitle: P{number}\ndate: 2024-03-01\n---\nP.\n")
+    code, stdout, stderr = run_renderer("build", "--jobs", "2", cwd=site)
+    assert code == 0, stderr
+    assert skipped_warning("content/notes/two.md", tmp_path / "outside" / "secret.md") \
+        in stderr.splitlines(), stderr
+    assert (site / "build" / "posts" / "p1" / "index.html").read_text() == "<h1>P1</h1>1\n"
+    no_secret_in(site / "build")
+
+
+@pytest.mark.parametrize(("name", "files", "line", "says"), [
+    ("page-source", {"site.toml": SITE_TOML.replace('"content/about.md"', '"content/link.md"')},
+     6, "sources.about: {content/link.md} is a symbolic link to"),
+    ("route-template", {"site.toml": SITE_TOML.replace('template = "page.html"',
+                                                       'template = "link.html"')},
+     19, "routes[2].template: {templates/link.html} is a symbolic link to"),
+])
+def test_a_link_out_named_in_site_toml_is_a_located_error(
+        tmp_path: Path, name: str, files: dict[str, str | None], line: int, says: str) -> None:
+    site = linked_site(tmp_path, files)
+    (site / "content" / "link.md").symlink_to(tmp_path / "outside" / "secret.md")
+    (site / "templates" / "link.html").symlink_to(tmp_path / "outside" / "secret.txt")
+    first = failed(site)
+    link = says.partition("{")[2].partition("}")[0]
+    says = says.replace(f"{{{link}}}", location(site, link))
+    assert first.startswith(f"error: {location(site, 'site.toml', line)}: {says}"), first
+    assert "outside the site folder: not followed" in first
+
+
+def test_a_template_included_through_a_link_out_is_an_error(tmp_path: Path) -> None:
+    site = linked_site(tmp_path, {"templates/page.html": "<article>\n{% include 'link.html' %}"
+                                                         "</article>\n"})
+    (site / "templates" / "link.html").symlink_to(tmp_path / "outside" / "secret.txt")
+    first = failed(site)
+    assert first.startswith(f"error: {location(site, 'templates/page.html', 2)}: "
+                            f"{location(site, 'templates/link.html')} is a symbolic link to"
+                            ), first
+    assert not (site / "build").exists()
+
+
+def test_a_templates_folder_that_leads_out_is_an_error(tmp_path: Path) -> None:
+    site = site_with(tmp_path)
+    (site / "templates").rename(tmp_path / "theme")
+    (site / "templates").symlink_to(tmp_path / "theme", target_is_directory=True)
+    first = failed(site)
+    assert f"site.templates: {location(site, 'templates')} is a symbolic link to " \
+        f"{tmp_path / 'theme'}, outside the site folder: not followed" in first
+    assert first.startswith(f"error: {location(site, 'site.toml', 1)}: "), first
+
+
+def test_serve_skips_links_out_and_logs_them(tmp_path: Path) -> None:
+    site = linked_site(tmp_path)
+    with running(site) as server:
+        assert server.get("/secret.txt").status == 404
+        assert server.get("/posts/secret/").status == 404
+        assert server.get("/folder/more.txt").status == 404
+        index = server.get("/")
+        assert index.status == 200 and SECRET not in index.text
+        assert server.get("/same.css").body == b"p { margin: 0; }\n"
+        log = server.log().splitlines()
+    outside = tmp_path / "outside"
+    assert skipped_warning("content/posts/secret.md", outside / "secret.md") in log, log
+    assert skipped_warning("static/secret.txt", outside / "secret.txt") in log, log

@@ -49,6 +49,7 @@ from .rendering import (
     relative_paths,
     render_outputs,
 )
+from .skipped import link_warnings, remember_skipped, skipped_links
 from .state import BuildState, GlobMatch, ListingRecord, OutputEntry, glob_match
 from .storage import RACY_NS
 from .workers import Workers, can_fork
@@ -123,11 +124,15 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         rendered = render_outputs(site, targets, plan, staging, jobs, progress, links.add,
                                   last_digests)
         broken = links.finish()
-        warnings = [format_broken(site, output, problem)
-                    for output in sorted(broken) for problem in broken[output]]
+        skipped = skipped_links(cache / f"links-{name}.json", key, site.sources.links.skipped,
+                                config.root, clean=clean)
+        warnings = link_warnings(skipped) + [format_broken(site, output, problem)
+                                             for output in sorted(broken)
+                                             for problem in broken[output]]
         result = BuildResult(out, rendered=len(rendered), warnings=warnings)
         if strict and result.warnings:
-            raise LinkError(f"{len(result.warnings)} broken links (--strict):\n  "
+            what = "warnings" if skipped else "broken links"
+            raise LinkError(f"{len(result.warnings)} {what} (--strict):\n  "
                             + "\n  ".join(result.warnings))
         result.static = sum(1 for t in targets.values() if t.static_file is not None)
         result.pages = len(targets) - result.static
@@ -137,6 +142,7 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         remember(state, site, targets, rendered, broken, changes.globs, out, started_ns,
                  hashed, written.copied)
         state.save(state_path)
+        remember_skipped(cache / f"links-{name}.json", key, skipped)
         pages.save(started_ns)
         markdown.prune(lambda: {site.converter.cache_key(d) for d in pages.body_digests()})
     finally:

@@ -7,11 +7,15 @@ mistake and `app.py` never imports the dev pages (the arrows point one way).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from ..app import RendererApp, logger
 from ..errors import SiteError
+from ..symlinks import refusal
 from . import devpages
 
 DEV_PREFIX = "/_renderer/"
@@ -20,7 +24,15 @@ DEV_PREFIX = "/_renderer/"
 class DevApp(RendererApp):
     """The site as `serve` shows it: drafts, the routing preview, errors as pages."""
 
+    _said: set[Path] | None = None  # links out of the site folder logged since the last change
+
     def respond(self, request: Request) -> Response:
+        try:
+            return self._respond_dev(request)
+        finally:
+            self.say_skipped()
+
+    def _respond_dev(self, request: Request) -> Response:
         if not request.path.startswith(DEV_PREFIX):
             return super().respond(request)
         if request.method not in ("GET", "HEAD"):
@@ -29,6 +41,22 @@ class DevApp(RendererApp):
             return devpages.respond(self, request)
         except SiteError as error:
             return self.error_response(error, request)
+
+    def changed(self, paths: Iterable[Path]) -> None:
+        super().changed(paths)
+        self._said = None
+
+    def say_skipped(self) -> None:
+        """Log each symbolic link the site skipped (it leads out of the site folder) once
+        per change, as the build warns of it."""
+        if self._site is None:
+            return
+        said = self._said if self._said is not None else set()
+        self._said = said
+        for link, target in sorted(self._site.sources.links.skipped.items()):
+            if link not in said:
+                said.add(link)
+                logger.warning("warning: %s", refusal(link, target, "skipped"))
 
     def cache_headers(self, response: Response, request: Request) -> None:
         # Never kept by the browser: the next look after an edit must render again.
