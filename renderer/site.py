@@ -259,12 +259,19 @@ class Site:
             variables = self._variables(route, arguments, item, position)
             try:
                 url = self.router.url(route, variables)
-                files, globs, meta = _inputs(item, source)
-                yield Target(url, output_path(url), route, variables, item, inputs=files,
-                             input_globs=globs, input_meta=meta)
             except RouteError as error:
                 raise RouteError(f"{error.message} (item {describe(item, position)})",
                                  file=self.config.file, line=route.line) from None
+            try:
+                output = output_path(url)
+            except RouteError as error:  # the rule ("/../<slug>/"), or a value ("..")
+                raise RouteError(f"{route.label}: {error.message} (item "
+                                 f"{describe(item, position)})", file=self.config.file,
+                                 line=self.config.line_of("routes", route.index, "url")
+                                 ) from None
+            files, globs, meta = _inputs(item, source)
+            yield Target(url, output, route, variables, item, inputs=files,
+                         input_globs=globs, input_meta=meta)
 
     def _items(self, route: RouteSpec, record: Record) -> list[Any]:
         assert route.each is not None

@@ -163,13 +163,15 @@ def test_a_duplicate_slug_names_both_posts_and_the_rule(tmp_path: Path) -> None:
     assert "routes[1] (/posts/<slug>/)" in first and "/posts/a/" in first
 
 
-def test_a_rule_that_leaves_the_output_folder_names_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rule", ["/../x/", "/../<slug>/"])
+def test_a_rule_that_leaves_the_output_folder_names_its_line(tmp_path: Path, rule: str) -> None:
+    each = 'each = "posts"\n' if "<" in rule else ""
     site = site_with(tmp_path, {"site.toml": SITE_TOML + '\n[[routes]]\nname = "up"\n'
-                                             'url = "/../x/"\ntemplate = "page.html"\n'})
+                                             f'url = "{rule}"\ntemplate = "page.html"\n{each}'})
     url_line = SITE_TOML.count("\n") + 4
     first = failed(site)
     assert first.startswith(f"error: {location(site, 'site.toml', url_line)}: "), first
-    assert "routes[3] (/../x/)" in first and "'..'" in first
+    assert f"routes[3] ({rule})" in first and "'..'" in first
 
 
 def test_sorting_mixed_dates_names_both_files_and_values(tmp_path: Path) -> None:
