@@ -34,7 +34,7 @@ from .digests import text_digest
 from .errors import SiteError, SourceError, did_you_mean, user_frames
 from .records import Change, Record
 from .sorting import sort_items
-from .symlinks import LinkCheck
+from .symlinks import LinkCheck, leads_out
 from .user_output import marked_output
 
 
@@ -163,8 +163,9 @@ class Sources:
         """Whether the page at `path` was only edited below its front matter (and now
         holds the new body)."""
         page = self._files.get(path)
-        if not isinstance(page, Page):
-            return False
+        if not isinstance(page, Page) or not self.config.follow_symlinks \
+                and leads_out(path, self.config.root) is not None:
+            return False  # a page now read through a link out: listed again, and skipped
         try:
             newer = load_page(path, self.config.root, self.converter)
         except (SiteError, OSError):

@@ -516,3 +516,44 @@ def test_serve_skips_links_out_and_logs_them(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     assert skipped_warning("content/posts/secret.md", outside / "secret.md") in log, log
     assert skipped_warning("static/secret.txt", outside / "secret.txt") in log, log
+
+
+def retarget(link: Path, target: Path) -> None:
+    link.unlink()
+    link.symlink_to(target)
+
+
+SAME_FRONT = "---\ntitle: Shared\ndate: 2024-04-01\n---\n"
+
+
+def test_a_link_retargeted_out_with_the_same_front_matter_is_skipped(tmp_path: Path) -> None:
+    """An incremental build may take a page's new body without listing the collection
+    again, when its front matter is unchanged: not when it now comes through a link out."""
+    site = linked_site(tmp_path, {"content/shared.md": SAME_FRONT + "Inside text.\n"})
+    write(tmp_path / "outside" / "shared.md", SAME_FRONT + f"{SECRET}\n")
+    link = site / "content" / "posts" / "shared.md"
+    link.symlink_to(site / "content" / "shared.md")
+    built(site)
+    out = site / "build"
+    assert "Inside text." in (out / "posts" / "shared" / "index.html").read_text()
+    retarget(link, tmp_path / "outside" / "shared.md")
+    stdout, stderr = built(site)
+    no_secret_in(out)
+    assert not (out / "posts" / "shared").exists()
+    assert "content/posts/shared.md is a symbolic link to" in stderr
+    built(site, "--clean", "--output", str(tmp_path / "clean"))
+    assert tree(tmp_path / "clean") == tree(out)
+
+
+def test_serve_skips_a_link_retargeted_out_with_the_same_front_matter(tmp_path: Path) -> None:
+    site = site_with(tmp_path, {"content/shared.md": SAME_FRONT + "Inside text.\n"})
+    write(tmp_path / "outside" / "shared.md", SAME_FRONT + f"{SECRET}\n")
+    link = site / "content" / "posts" / "shared.md"
+    link.symlink_to(site / "content" / "shared.md")
+    with running(site) as server:
+        assert "Inside text." in server.get("/posts/shared/").text
+        assert "Shared" in server.get("/").text
+        retarget(link, tmp_path / "outside" / "shared.md")
+        server.wait_for("/posts/shared/", lambda reply: reply.status == 404)
+        assert "Shared" not in server.get("/").text
+        assert "content/posts/shared.md is a symbolic link to" in server.log()

@@ -36,6 +36,7 @@ from ..digests import bytes_digest, code_stamp, text_digest
 from ..errors import LinkError, SiteError, display_path
 from ..routing import Target
 from ..site import Site
+from ..symlinks import leads_out
 from .links import LinkCheck, format_broken
 from .markdown_store import MarkdownStore
 from .page_cache import PageCache, pickle_fields
@@ -205,8 +206,8 @@ class Changes:
         same_fields = set()
         for relative in files:
             fields = pages.fields(relative)
-            if fields is None:
-                continue
+            if fields is None or leads_out_of(site, root / relative):
+                continue  # a page now read through a link out: listed again, and skipped
             try:
                 block, _ = read_page_text(root / relative)
                 if pages.same_front_matter(relative, front_matter_digest(block)) or \
@@ -219,6 +220,10 @@ class Changes:
 
     def touch(self, dependencies: frozenset[str], meta: frozenset[str]) -> bool:
         return not (self.files.isdisjoint(dependencies) and self.fields.isdisjoint(meta))
+
+
+def leads_out_of(site: Site, path: Path) -> bool:
+    return not site.config.follow_symlinks and leads_out(path, site.config.root) is not None
 
 
 def list_targets(site: Site, state: BuildState, changes: Changes) -> dict[str, Target]:
