@@ -10,6 +10,7 @@ processes (or click's runner in this process), real HTTP.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import threading
@@ -83,8 +84,6 @@ def failed(site: Path, *args: str) -> str:
 
 def location(site: Path, name: str, line: int | None = None) -> str:
     """`file:line` as messages name it: relative to the working folder (this one)."""
-    import os
-
     where = os.path.relpath(site / name)
     return f"{where}:{line}" if line else where
 
