@@ -52,7 +52,10 @@ class Target:
         """What makes this file, for messages: a route with its line, or a static file."""
         if self.route is not None:
             line = f" on line {self.route.line}" if self.route.line else ""
-            return f"{self.route.label}{line}"
+            source = self.page.get("source") if isinstance(self.page, Mapping) \
+                else self.page_source
+            item = f" for {source}" if isinstance(source, str) and source else ""
+            return f"{self.route.label}{line}{item}"
         assert self.static_file is not None
         return f"static file {display_path(self.static_file)}"
 

@@ -256,9 +256,14 @@ class Site:
             if route.page and page is None:
                 return  # a draft, left out of the build
             url = self.router.url(route, {})
+            try:
+                output = output_path(url, makes_files(route.url))
+            except RouteError as error:  # the rule itself: "/../x/"
+                raise RouteError(f"{route.label}: {error.message}", file=self.config.file,
+                                 line=self.config.line_of("routes", route.index, "url")
+                                 ) from None
             files, globs, meta = _inputs(page, _frozen(own))
-            yield Target(url, output_path(url, makes_files(route.url)), route, {}, page,
-                         inputs=files,
+            yield Target(url, output, route, {}, page, inputs=files,
                          input_globs=globs, input_meta=meta)
             return
         if not arguments:
@@ -274,12 +279,19 @@ class Site:
             variables = self._variables(route, arguments, item, position)
             try:
                 url = self.router.url(route, variables)
-                files, globs, meta = _inputs(item, source)
-                yield Target(url, output_path(url, as_file), route, variables, item, inputs=files,
-                             input_globs=globs, input_meta=meta)
             except RouteError as error:
                 raise RouteError(f"{error.message} (item {describe(item, position)})",
                                  file=self.config.file, line=route.line) from None
+            try:
+                output = output_path(url, as_file)
+            except RouteError as error:  # the rule ("/../<slug>/"), or a value ("..")
+                raise RouteError(f"{route.label}: {error.message} (item "
+                                 f"{describe(item, position)})", file=self.config.file,
+                                 line=self.config.line_of("routes", route.index, "url")
+                                 ) from None
+            files, globs, meta = _inputs(item, source)
+            yield Target(url, output, route, variables, item, inputs=files,
+                         input_globs=globs, input_meta=meta)
 
     def _items(self, route: RouteSpec, record: Record) -> list[Any]:
         assert route.each is not None
@@ -316,7 +328,9 @@ class Site:
         record.globs.update((str(folder / "*"), str(folder / "**" / "*")))
         if not folder.is_dir():
             return
-        for path in sorted(folder.rglob("*")):
+        files, skipped = self.sources.links.walk(folder)
+        record.files.update(skipped)  # links out of the site: replacing one is a change
+        for path in files:
             if not path.is_file() or path.name in IGNORED_STATIC \
                     or path.name.endswith(IGNORED_STATIC_SUFFIXES):
                 continue
