@@ -92,7 +92,7 @@ def preview(site: Site) -> dict[str, Any]:
                       "count": count, "urls": urls})
     try:
         static = [link(t.url) for _, t in sorted(site.targets().items())
-                  if t.static_file is not None]
+                  if t.route is None]  # and pygments.css, made from site.toml
     except SiteError:
         static = []  # a clash: listed among the problems
     return {"title": str(config.site.get("title") or config.root.name),
