@@ -54,8 +54,8 @@ class Target:
         if self.route is not None:
             line = f" on line {self.route.line}" if self.route.line else ""
             return f"{self.route.label}{line}"
-        if self.generated:
-            return f"the {self.generated} made from site.toml"
+        if self.generated:  # the one file made from site.toml so far: the style sheet
+            return "[markdown] pygments_style"
         assert self.static_file is not None
         return f"static file {display_path(self.static_file)}"
 

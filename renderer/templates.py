@@ -64,16 +64,18 @@ class Templates:
                        "global": frozenset(self.env.globals) | CONTEXT_NAMES}
         self._closures: dict[str, tuple[frozenset[Path], frozenset[str]]] = {}
         self._lock = threading.Lock()
-        self._site_names: tuple[set[str], set[str]] | None = None  # filters, globals
+        self._site_names: dict[str, set[str]] = {"filter": set(), "global": set()}
+        self._loaded = False  # the site's functions, as their files are now
         try:
             self.load_site_functions()
         except SiteError:
             pass  # every render raises it (`render`), until the file is fixed
 
     def load_site_functions(self) -> None:
-        """Add the public functions of the `[templates]` files as filters and globals."""
+        """Add the public functions of the `[templates]` files as filters and globals (in
+        place of those of an earlier load: a render on another thread still finds them)."""
         with self._lock:
-            if self._site_names is not None:
+            if self._loaded:
                 return
             files = self.config.template_files
             found: dict[str, dict[str, Any]] = {"filter": {}, "global": {}}
@@ -89,9 +91,13 @@ class Templates:
                                               file=path, line=line_of(function))
                         origins[kind, name] = path
                         found[kind][name] = recorded(function, self._noting(path))
-            self.env.filters.update(found["filter"])
-            self.env.globals.update(found["global"])
-            self._site_names = (set(found["filter"]), set(found["global"]))
+            for kind, table in (("filter", self.env.filters), ("global", self.env.globals)):
+                for name in self._site_names[kind] - found[kind].keys():
+                    del table[name]
+                table.update(found[kind])
+                self._site_names[kind] = set(found[kind])
+            self.env.cache.clear()  # type: ignore[union-attr]
+            self._loaded = True
 
     def _noting(self, path: Path) -> Any:
         return lambda: self.sources.note(Record({path}))
@@ -115,7 +121,7 @@ class Templates:
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render a template; any error names the template file and line."""
-        if self._site_names is None:
+        if not self._loaded:
             self.load_site_functions()
         try:
             return self.env.get_template(name).render(context)
@@ -164,14 +170,7 @@ class Templates:
             self.env.cache.clear()  # type: ignore[union-attr]
             self._closures.clear()
         if not paths.isdisjoint(self.config.template_files.files):
-            with self._lock:
-                filters, globals_ = self._site_names or (set(), set())
-                for name in filters:
-                    del self.env.filters[name]
-                for name in globals_:
-                    del self.env.globals[name]
-                self._site_names = None
-                self.env.cache.clear()  # type: ignore[union-attr]
+            self._loaded = False  # loaded again by the next render
 
     def _references(self, name: str) -> list[str] | None:
         """Templates named by `name`, or None when one is named by an expression."""

@@ -106,6 +106,10 @@ def problems(site: Site) -> list[SiteError]:
     templates it uses) compiles, and every source loads."""
     found = list(check_site(site))
     templates = site.templates
+    try:
+        templates.load_site_functions()  # [templates] filters and globals files
+    except SiteError as error:
+        found.append(error)
     checked: set[Path] = set()
     for route in site.config.routes:
         if not (templates.folder / route.template).is_file():
