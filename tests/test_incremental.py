@@ -3,8 +3,9 @@
 A hypothesis state machine edits a real site on disk at random (post bodies and front
 matter, templates, partials and macros, data files, a Python source, a template filters
 file, site.toml, posts and static files added and deleted, a fingerprinted static file,
-output files tampered with, a breaking edit undone, a file edited while a build runs) and after every step builds it incrementally and compares the
-output, byte for byte, with a clean build of a copy. Files are written as on a file
+output files tampered with, a breaking edit undone, a file edited while a build runs)
+and after every step builds it incrementally and compares the output, byte for byte,
+with a clean build of a copy. Files are written as on a file
 system that keeps whole seconds (HFS+, ext3): a same-size edit in the second of the last
 build leaves size and mtime as they were, and only the cache's "racy" hashing can see it.
 

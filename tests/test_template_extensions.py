@@ -314,8 +314,8 @@ BAD = [
      "site.toml", 10, ('write a Python file\'s extension as "path/to/file.py:ClassName"',)),
     ("date-of-a-string", {"templates/post.html": "<h1>{{ page.title }}</h1>\n"
                                                  "{{ page.when | date('%Y') }}\n",
-                          "content/posts/first.md": "---\ntitle: A\ndate: 2024-05-01\nwhen: May 2024\n"
-                                                    "---\nx\n"},
+                          "content/posts/first.md": "---\ntitle: A\ndate: 2024-05-01\n"
+                                                    "when: May 2024\n---\nx\n"},
      "templates/post.html", 2, ("date filter: 'May 2024' (str) is not a date",)),
     ("date-of-nothing", {"templates/post.html": "<h1>\n</h1>\n{{ page.updated | date }}\n"},
      "templates/post.html", 3, ("date filter: an undefined value is not a date",)),
