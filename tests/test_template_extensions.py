@@ -242,6 +242,30 @@ def test_an_extension_may_be_a_function_making_one_with_its_settings(tmp_path: P
     assert "<p>A HUSHED post.</p>" in (site / "build/posts/first/index.html").read_text()
 
 
+def test_jinja_decorators_on_a_site_filter_are_kept(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {
+        **FILES, "content/filters.py": FILTERS + "\n\nfrom jinja2 import pass_context\n\n\n"
+        "@pass_context\ndef here(context, text):\n    return f\"{text} at {context['url']}\"\n",
+        "templates/post.html": "{{ page.title | here }}\n"})
+    build(site)
+    assert (site / "build/posts/first/index.html").read_text() == \
+        "First post at /docs/posts/first/\n"
+
+
+def test_the_routing_preview_shows_a_filters_file_that_fails(tmp_path: Path) -> None:
+    from werkzeug.test import Client
+
+    from renderer.serve.devapp import DevApp
+
+    site = make_site(tmp_path, {**FILES, "content/filters.py": "def shout(:\n"})
+    client = Client(DevApp(site))
+    preview = client.get("/_renderer/")
+    assert preview.status_code == 200
+    assert "content/filters.py:1" in preview.get_data(as_text=True)
+    assert client.get("/docs/").status_code == 500
+    assert client.get("/docs/pygments.css").status_code == 404  # no pygments_style here
+
+
 # -- serve ---------------------------------------------------------------------------------------
 
 
