@@ -190,6 +190,22 @@ def test_the_sitemap_follows_the_url_list_in_incremental_builds(tmp_path: Path) 
     same_as_clean(site, tmp_path)
 
 
+def test_a_sitemap_rendered_in_worker_processes_from_a_kept_url_list(tmp_path: Path) -> None:
+    """Enough posts that --jobs 2 renders in forked workers; after a template edit the
+    build restores the URL list it kept, and site_urls() makes it anew for the sitemap."""
+    files = dict(FILES)
+    files.update({f"content/posts/p{n:03}.md": f"---\ntitle: P{n}\ndate: 2024-01-{n % 28 + 1:02}"
+                  f"\n---\nPost {n}.\n" for n in range(80)})
+    site = make_site(tmp_path, files)
+    build(site, "--jobs", "2")
+    write(site / "templates/sitemap.xml", SITEMAP.replace("<urlset", "<!-- v2 --><urlset"))
+    write(site / "templates/post.html", "<h2>{{ page.title }}</h2>\n{{ page.content }}\n")
+    build(site, "--jobs", "2")
+    sitemap = (site / "build/sitemap.xml").read_text()
+    assert "v2" in sitemap and sitemap.count("<url>") == 83, sitemap
+    same_as_clean(site, tmp_path)
+
+
 def test_an_edited_filters_file_renders_again_the_pages_that_use_it(tmp_path: Path) -> None:
     site = make_site(tmp_path, FILES)
     build(site)
