@@ -130,6 +130,12 @@ class Sources:
                               line=located.line, frames=located.frames) from None
         except Exception as error:
             raise self._error_in(reference.file, error, f"in {reference}") from error
+        except (SystemExit, KeyboardInterrupt) as error:
+            # sys.exit() or a KeyboardInterrupt raised by the site's own code: an error
+            # of that source, not the end of the build (which stops on Ctrl+C through
+            # an exception of its own, build/signals.py).
+            raise self._error_in(reference.file, error, f"in {reference}; a data source "
+                                 "cannot end renderer") from None
 
     def invalidate(self, paths: Iterable[Path]) -> Change:
         """Forget everything read from `paths`, and say how they changed.
@@ -294,16 +300,20 @@ class Sources:
         except Exception as error:
             del sys.modules[name]
             raise self._error_in(path, error, "while loading") from error
+        except (SystemExit, KeyboardInterrupt) as error:
+            del sys.modules[name]
+            raise self._error_in(path, error, "while loading; a data source cannot end "
+                                 "renderer") from None
         self._modules[path] = module
         return module
 
-    def _error_in(self, path: Path, error: Exception, where: str) -> SourceError:
+    def _error_in(self, path: Path, error: BaseException, where: str) -> SourceError:
         frames = user_frames(error.__traceback__, [self.config.root])
         own = [frame for frame in frames if frame.file == path] or list(frames)
         line = own[-1].line if own else None
         file = own[-1].file if own else path
-        return SourceError(f"{type(error).__name__}: {error} ({where})", file=file, line=line,
-                           frames=frames)
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        return SourceError(f"{text} ({where})", file=file, line=line, frames=frames)
 
 
 class DataView(Mapping[str, Any]):
