@@ -36,6 +36,7 @@ from ..digests import bytes_digest, code_stamp, text_digest
 from ..errors import LinkError, SiteError, display_path
 from ..routing import Target
 from ..site import Site
+from .journal import JOURNAL_PREFIX, describe, recover, remove_stale_staging, try_lock
 from .links import LinkCheck, format_broken
 from .markdown_store import MarkdownStore
 from .page_cache import PageCache, pickle_fields
@@ -44,16 +45,15 @@ from .rendering import (
     PARALLEL_MINIMUM,
     Progress,
     Rendering,
-    Staging,
     cycle_collector,
     relative_paths,
     render_outputs,
 )
+from .signals import DEFAULT_TIMEOUT, RenderTimeout, interruptible, time_limit, timeout_error
+from .staging import Staging, cache_folder, check_output_folder, staging_place
 from .state import BuildState, GlobMatch, ListingRecord, OutputEntry, glob_match
 from .storage import RACY_NS
 from .workers import Workers, can_fork
-
-CACHE_FOLDER = ".renderer-cache"
 
 Warn = Callable[[str], None]
 
@@ -81,26 +81,45 @@ class BuildResult:
 
 def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = False,
           strict: bool = False, jobs: int = 1, clean: bool = False,
-          progress: Progress | None = None, warn: Warn | None = None) -> BuildResult:
-    """Build the site in `site_dir`. On a SiteError nothing in the output has changed."""
+          progress: Progress | None = None, warn: Warn | None = None,
+          timeout: float | None = DEFAULT_TIMEOUT) -> BuildResult:
+    """Build the site in `site_dir`. On a SiteError nothing in the output has changed; an
+    OSError (a full disk) is one too. `timeout`: the seconds a page may take to render
+    (None: no limit). Ctrl+C and SIGTERM raise `Interrupted` (signals.py), with the
+    workers stopped and the staging folder removed."""
     # The bookkeeping (cache, URL list, dependency sets) makes 100,000 long-lived objects
     # and no garbage cycles: the cycle collector would only walk them again and again.
     # It runs while pages render (render_outputs), where Jinja and Markdown make cycles.
-    with cycle_collector(False):
-        return _build(site_dir, output=output, drafts=drafts, strict=strict, jobs=jobs,
-                      clean=clean, progress=progress, warn=warn)
+    warn = warn or (lambda message: None)
+    with cycle_collector(False), interruptible():
+        config = load_config(site_dir, output=output)
+        check_output_folder(config, config.output)
+        try:
+            cache = cache_folder(config.root)
+            name = hashlib.blake2b(str(config.output).encode(), digest_size=8).hexdigest()
+            lock = try_lock(cache / f"lock-{name}")
+        except OSError as error:
+            raise SiteError(f"cannot write the build cache: {describe(error)}") from None
+        if lock is None:
+            raise SiteError(f"another renderer build into {display_path(config.output)} is "
+                            "running; wait for it to end")
+        try:
+            recover(cache, warn)
+            remove_stale_staging(*staging_place(cache, config.output))
+            return _build(config, cache, name, drafts=drafts, strict=strict, jobs=jobs,
+                          clean=clean, progress=progress, warn=warn, timeout=timeout)
+        except OSError as error:  # a full disk, a folder renderer may not write to
+            raise SiteError(f"{describe(error)}; the output folder is as it was") from None
+        finally:
+            lock.close()
 
 
-def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: bool,
-           jobs: int, clean: bool, progress: Progress | None, warn: Warn | None) -> BuildResult:
+def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: bool,
+           jobs: int, clean: bool, progress: Progress | None, warn: Warn,
+           timeout: float | None) -> BuildResult:
     started = time.perf_counter()
     started_ns = time.time_ns()  # files changed after this are not trusted (Stamps)
-    warn = warn or (lambda message: None)
-    config = load_config(site_dir, output=output)
     out = config.output
-    check_output_folder(config, out)
-    cache = cache_folder(config.root)
-    name = hashlib.blake2b(str(out).encode(), digest_size=8).hexdigest()
     state_path = cache / f"build-{name}.pickle"
     key = config_key(config, drafts)
     state = BuildState(key) if clean else BuildState.load(state_path, key, warn)
@@ -115,13 +134,19 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
     try:
         changes = Changes.since(state, pages, site)
         hashed = read_pages_ahead(site, pages, jobs) if not state.outline else {}
-        targets = list_targets(site, state, changes)
+        try:
+            with time_limit(timeout):
+                targets = list_targets(site, state, changes)
+        except RenderTimeout as stop:
+            assert timeout is not None
+            raise timeout_error("listing the URLs", timeout, stop.__traceback__,
+                                config.root) from None
         plan = plan_renders(targets, state, changes, out)
         links = LinkCheck(site, targets, state)
         last_digests = {output: state.outputs[output].digest for output in plan
                         if output in state.outputs}
         rendered = render_outputs(site, targets, plan, staging, jobs, progress, links.add,
-                                  last_digests)
+                                  last_digests, timeout)
         broken = links.finish()
         warnings = [format_broken(site, output, problem)
                     for output in sorted(broken) for problem in broken[output]]
@@ -131,14 +156,20 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
                             + "\n  ".join(result.warnings))
         result.static = sum(1 for t in targets.values() if t.static_file is not None)
         result.pages = len(targets) - result.static
-        written = commit(staging, rendered, targets, out, cache / f"manifest-{name}.json", warn)
+        written = commit(staging, rendered, targets, out, cache / f"manifest-{name}.json",
+                         cache / f"{JOURNAL_PREFIX}{name}.json", warn)
         result.written, result.unchanged, result.removed = \
             written.written, written.unchanged, written.removed
-        remember(state, site, targets, rendered, broken, changes.globs, out, started_ns,
-                 hashed, written.copied)
-        state.save(state_path)
-        pages.save(started_ns)
-        markdown.prune(lambda: {site.converter.cache_key(d) for d in pages.body_digests()})
+        try:
+            remember(state, site, targets, rendered, broken, changes.globs, out, started_ns,
+                     hashed, written.copied)
+            state.save(state_path)
+            pages.save(started_ns)
+            markdown.prune(lambda: {site.converter.cache_key(d)
+                                    for d in pages.body_digests()})
+        except OSError as error:  # the output is written: only the cache is behind
+            raise SiteError(f"{describe(error)}; the output folder holds the new build, "
+                            "but the build cache could not be saved") from None
     finally:
         markdown.close()
         staging.remove()
@@ -153,28 +184,6 @@ def config_key(config: SiteConfig, drafts: bool) -> str:
     libraries = ["jinja2", "markupsafe", "yaml", *markdown_libraries(config.markdown.extensions)]
     return text_digest("\0".join([config.file.read_text(encoding="utf-8"), str(drafts),
                                   str(config.output), code_stamp(libraries)]))
-
-
-def check_output_folder(config: SiteConfig, out: Path) -> None:
-    """Refuse an output folder that holds the site's own sources."""
-    for folder in (config.root, config.templates, config.content, config.static):
-        if out == folder or folder.is_relative_to(out) or (
-                out.is_relative_to(folder) and folder != config.root):
-            raise SiteError(f"the output folder {display_path(out)} overlaps the site's own "
-                            f"folder {display_path(folder)}; pick another with --output or "
-                            "[site] output", file=config.file,
-                            line=config.line_of("site", "output"))
-    if out.exists() and not out.is_dir():
-        raise SiteError(f"the output {display_path(out)} exists and is not a folder")
-
-
-def cache_folder(root: Path) -> Path:
-    folder = root / CACHE_FOLDER
-    folder.mkdir(exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n")
-    return folder
 
 
 # -- what to render ---------------------------------------------------------------------------

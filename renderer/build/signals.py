@@ -1,0 +1,117 @@
+"""How a build stops: on SIGTERM or Ctrl+C, and when a page takes too long.
+
+Both arrive as signals and become exceptions in the build's one thread, derived from
+BaseException so that a site's `except Exception:` cannot swallow them: `Interrupted`
+(SIGINT, SIGTERM) and `RenderTimeout` (SIGALRM, set by `time_limit` around each
+render). The traceback of a `RenderTimeout` passes through the site's own code, which is
+how the error names the line a render was stuck at. A thread watching a clock could not
+do that: it cannot stop the main thread, let alone say where it was.
+
+The alarm interrupts Python code, and a `time.sleep`; not a single call into C that never
+returns (a pathological regular expression). In worker processes the build then kills
+the worker (workers.py); in a one-process build such a call is left to Ctrl+C.
+
+A KeyboardInterrupt is never the build's way to stop: with the handlers here in place,
+one comes from the site's code, which `Sources` reports as that source's error.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType, TracebackType
+
+from ..errors import SiteError, user_frames
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+DEFAULT_TIMEOUT = 60.0
+
+
+class Interrupted(BaseException):  # noqa: N818 - what the user sees: "interrupted"
+    """The build was asked to stop (Ctrl+C, SIGTERM); `signal` is its number."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.signal = number
+
+
+class RenderTimeout(BaseException):
+    """A render ran past the time limit (raised by SIGALRM where the render was)."""
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Within the block, the first SIGINT or SIGTERM raises `Interrupted` (the build
+    then stops its workers and removes its staging folder on its way out); a second one
+    ends the process at once, as it would without renderer's handlers."""
+    if not _main_thread():
+        yield
+        return
+
+    def stop(number: int, frame: FrameType | None) -> None:
+        for each in STOP_SIGNALS:
+            signal.signal(each, signal.SIG_DFL)
+        raise Interrupted(number)
+
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends (the commit: it runs to its end, so
+    the output is the old build or the new one, never a mix); they are delivered after."""
+    if not hasattr(signal, "pthread_sigmask") or not _main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _alarm(number: int, frame: FrameType | None) -> None:
+    raise RenderTimeout
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise `RenderTimeout` in the block once it has run `seconds` (and again each
+    second after, should the site's code catch it). No limit where there is no
+    interval timer (Windows) or off the main thread."""
+    if not seconds or not hasattr(signal, "setitimer") or not _main_thread():
+        yield
+        return
+    if signal.getsignal(signal.SIGALRM) is not _alarm:
+        signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def timeout_error(what: str, seconds: float, traceback: TracebackType | None,
+                  root: Path) -> SiteError:
+    """The error for `what` (e.g. "rendering /x/") having run past `seconds`, located at
+    the innermost frame of the site's own code it was in (a Python source first)."""
+    frames = user_frames(traceback, [root])
+    python = [frame for frame in frames if frame.file.suffix == ".py"]
+    where = (python or list(frames))[-1:] if frames else []
+    at = f"; it was in {where[0].function}()" if where else ""
+    return SiteError(f"{what} took longer than {seconds:g} s{at} (the limit is "
+                     "renderer build --timeout SECONDS)",
+                     file=where[0].file if where else None,
+                     line=where[0].line if where else None, frames=frames)
