@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -126,7 +127,7 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_output(tmp_path:
         else:  # anywhere
             time.sleep(rng.uniform(0, duration * 1.2))
         build.kill()
-        build.communicate()
+        build.communicate(timeout=10)
         found = tree(out)
         mixes += found not in (expected[current], expected[new])
         code, _, stderr = run_renderer("routes", site)
@@ -236,3 +237,197 @@ def test_running_out_of_room_at_every_step_changes_nothing(
     assert len(failures) >= 8 and in_commit, failures
     assert (out / "posts" / "new-3" / "index.html").is_file()
     assert (out / "CNAME").read_text() == "example.org\n"
+
+
+# -- code that will not stop -------------------------------------------------------------
+
+def numbers_site(tmp_path: Path, page_57: str, *, every_page: str = "pass",
+                 numbers: str = "pass", loading: str = "") -> tuple[Path, int]:
+    """A site of 100 pages made by a Python source; `page_57` is the body of an `if` for
+    the page /n/57/. Returns the site and the line of that body in content/numbers.py."""
+    source = (
+        "import sys, time\n"
+        f"{loading}\n"
+        "def numbers():\n"
+        f"    {numbers}\n"
+        "    return [{'number': str(n)} for n in range(100)]\n"
+        "\n"
+        "def context(number):\n"
+        f"    {every_page}\n"
+        "    if number == '57':\n"
+        + "".join(f"        {line}\n" for line in page_57.splitlines())
+        + "    return {}\n")
+    site = make_site(tmp_path, {
+        "site.toml": """\
+            [site]
+            title = "Numbers"
+
+            [sources]
+            numbers = "content/numbers.py:numbers"
+
+            [[routes]]
+            url = "/n/<number>/"
+            template = "number.html"
+            each = "numbers"
+            context = "content/numbers.py:context"
+            """,
+        "templates/number.html": "<p>{{ number }}</p>\n",
+    })
+    (site / "content").mkdir()
+    (site / "content" / "numbers.py").write_text(source)
+    return site, source.splitlines().index("    if number == '57':") + 2
+
+
+def located(stderr: str, site: Path, line: int) -> bool:
+    return f"content{os.sep}numbers.py:{line}" in stderr or \
+        f"{site / 'content' / 'numbers.py'}:{line}" in stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("code", ["sys.exit(0)", "sys.exit('bye')", "raise KeyboardInterrupt"])
+def test_a_source_that_exits_is_an_error_at_its_line(tmp_path: Path, jobs: str,
+                                                     code: str) -> None:
+    """sys.exit() or a KeyboardInterrupt of the site's own, in a page's context function
+    (with --jobs 2, in a worker): exit 1, one line at the source's line, nothing written."""
+    site, line = numbers_site(tmp_path, code)
+    result = run_renderer("build", site, "--jobs", jobs)
+    assert result.code == 1, result
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result
+    assert located(result.stderr, site, line), result.stderr
+    assert code.split("(")[0].split()[-1].replace("sys.exit", "SystemExit") in result.stderr
+    assert not (site / "build").exists()
+    assert leftovers(site) == []
+
+
+def test_a_source_that_exits_while_loading_is_an_error_at_its_line(tmp_path: Path) -> None:
+    site, _ = numbers_site(tmp_path, "pass", loading="sys.exit(3)")
+    result = run_renderer("build", site)
+    assert result.code == 1, result
+    assert located(result.stderr, site, 2), result.stderr
+    assert "SystemExit: 3" in result.stderr
+    assert not (site / "build").exists()
+
+
+ENDLESS = "while True:\n    pass"
+STUBBORN = "while True:\n    try:\n        time.sleep(10)\n    except BaseException:\n        pass"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_page_over_the_time_limit_fails_naming_its_url_and_line(tmp_path: Path,
+                                                                   jobs: str) -> None:
+    """An endless loop in a context function: with --timeout 1 the build fails within
+    seconds, naming the page's URL and the line it was at; nothing is written."""
+    site, line = numbers_site(tmp_path, ENDLESS)
+    started = time.monotonic()
+    result = run_renderer("build", site, "--jobs", jobs, "--timeout", "1", timeout=30)
+    assert time.monotonic() - started < 15
+    assert result.code == 1, result
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result
+    assert "rendering /n/57/ took longer than 1 s" in result.stderr
+    assert located(result.stderr, site, line) or located(result.stderr, site, line + 1), \
+        result.stderr  # the `while` or the `pass` line, as the Python version has it
+    assert not (site / "build").exists()
+    assert leftovers(site) == []
+
+
+def test_listing_the_urls_over_the_time_limit_fails_at_its_line(tmp_path: Path) -> None:
+    site, _ = numbers_site(tmp_path, "pass", numbers="while True: pass")
+    result = run_renderer("build", site, "--timeout", "1", timeout=30)
+    assert result.code == 1, result
+    assert "listing the URLs took longer than 1 s" in result.stderr
+    assert located(result.stderr, site, 4), result.stderr
+
+
+@linux_only
+def test_a_worker_that_will_not_stop_is_killed(tmp_path: Path) -> None:
+    """Code that swallows the time limit's exception: its worker is killed once the limit
+    and a grace period have passed, and the build names the page."""
+    site, _ = numbers_site(tmp_path, STUBBORN)
+    build = start_build(site, "--jobs", "2", "--timeout", "1")
+    wait_for(lambda: len(children(build.pid)) == 2)
+    workers = children(build.pid)
+    _, stderr = build.communicate(timeout=30)
+    assert build.returncode == 1, stderr
+    assert "rendering /n/57/ took longer than 1 s and did not stop" in stderr
+    assert not any(alive(pid) for pid in workers)
+    assert leftovers(site) == []
+
+
+# -- stopping a build --------------------------------------------------------------------
+
+def slow_site(tmp_path: Path) -> Path:
+    """The numbers site, built once; then each page takes 50 ms (5 s in all)."""
+    site, _ = numbers_site(tmp_path, "pass")
+    code, _, stderr = run_renderer("build", site)
+    assert code == 0, stderr
+    (site / "build" / "posts").mkdir()
+    add_foreign_files(site / "build")
+    site_file = site / "content" / "numbers.py"
+    site_file.write_text(site_file.read_text().replace("    pass\n    if",
+                                                       "    time.sleep(0.05)\n    if"))
+    return site
+
+
+@linux_only
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_and_ctrl_c_stop_a_build_cleanly(tmp_path: Path,
+                                                 number: signal.Signals) -> None:
+    """SIGTERM to the build, or Ctrl+C (SIGINT to its whole process group, as a terminal
+    sends it) while workers render: one line, a non-zero exit, no worker left, no staging
+    folder, the output as it was."""
+    site = slow_site(tmp_path)
+    out = site / "build"
+    before = snapshot(out)
+    build = start_build(site, "--jobs", "2", start_new_session=True)
+    wait_for(lambda: len(children(build.pid)) == 2)
+    workers = children(build.pid)
+    time.sleep(0.3)
+    if number == signal.SIGINT:
+        os.killpg(build.pid, signal.SIGINT)
+    else:
+        os.kill(build.pid, signal.SIGTERM)
+    _, stderr = build.communicate(timeout=20)
+    assert build.returncode == 128 + number
+    assert stderr == "error: interrupted\n"
+    wait_for(lambda: not any(alive(pid) for pid in workers), 3)
+    assert snapshot(out) == before
+    assert leftovers(site) == []
+
+
+@linux_only
+def test_workers_die_with_a_killed_build(tmp_path: Path) -> None:
+    site = slow_site(tmp_path)
+    build = start_build(site, "--jobs", "2")
+    wait_for(lambda: len(children(build.pid)) == 2)
+    workers = children(build.pid)
+    time.sleep(0.3)
+    build.kill()
+    build.communicate(timeout=10)
+    wait_for(lambda: not any(alive(pid) for pid in workers), 2)
+
+
+@linux_only
+def test_stale_staging_folders_go_but_not_those_of_a_running_build(tmp_path: Path) -> None:
+    """A killed build leaves its staging folder; the next build removes it at its start.
+    Meanwhile another command (`routes`) leaves the running build's own alone, and a
+    second build into the same output is refused."""
+    site = slow_site(tmp_path)
+    cache = site / ".renderer-cache"
+    killed = start_build(site, "--jobs", "2")
+    wait_for(lambda: len(children(killed.pid)) == 2)
+    stale = set(cache.glob("staging-*"))
+    assert len(stale) == 1
+    killed.kill()
+    killed.communicate(timeout=10)
+    running = start_build(site, "--jobs", "1")
+    wait_for(lambda: set(cache.glob("staging-*")) - stale)
+    assert not any(path.exists() for path in stale)
+    own = set(cache.glob("staging-*"))
+    assert run_renderer("routes", site).code == 0
+    code, _, stderr = run_renderer("build", site)
+    assert code == 1 and "another renderer build" in stderr and "is running" in stderr
+    assert running.poll() is None, "the build ended too soon for this test"
+    assert all(path.is_dir() for path in own)
+    running.send_signal(signal.SIGTERM)
+    running.communicate(timeout=20)
+    assert leftovers(site) == []

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import hashlib
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,7 +109,7 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
             remove_stale_staging(*staging_place(cache, config.output))
             return _build(config, cache, name, drafts=drafts, strict=strict, jobs=jobs,
                           clean=clean, progress=progress, warn=warn, timeout=timeout)
-        except OSError as error:  # a full disk, a folder renderer may not write to
+        except (OSError, sqlite3.Error) as error:  # a full disk, a folder not writable
             raise SiteError(f"{describe(error)}; the output folder is as it was") from None
         finally:
             lock.close()
@@ -167,7 +168,7 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
             pages.save(started_ns)
             markdown.prune(lambda: {site.converter.cache_key(d)
                                     for d in pages.body_digests()})
-        except OSError as error:  # the output is written: only the cache is behind
+        except (OSError, sqlite3.Error) as error:  # the output is written, not the cache
             raise SiteError(f"{describe(error)}; the output folder holds the new build, "
                             "but the build cache could not be saved") from None
     finally:

@@ -303,6 +303,12 @@ def recover(cache: Path, warn: Any) -> None:
         finally:
             lock.close()
     remove_stale_staging(cache, STAGING_PREFIX)
+    for entry in os.scandir(cache):  # `.<file>.<pid>.tmp`: half-written by a killed build
+        name = entry.name
+        if name.startswith(".") and name.endswith(".tmp") and fcntl is not None \
+                and _gone(f"staging-{name.rsplit('.', 2)[-2]}"):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
 
 
 def remove_stale_staging(folder: Path, prefix: str) -> None:
@@ -349,9 +355,10 @@ def remove_folder(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def describe(error: OSError) -> str:
-    """An OSError as a user reads it: `path: no space left on device`."""
-    reason = (error.strerror or str(error)).rstrip(".")
+def describe(error: Exception) -> str:
+    """An OSError (or an SQLite error) as a user reads it: `path: no space left on
+    device`."""
+    reason = (getattr(error, "strerror", None) or str(error)).rstrip(".")
     reason = reason[:1].lower() + reason[1:]
-    where = error.filename
+    where = getattr(error, "filename", None)
     return f"{display_path(Path(os.fsdecode(where)))}: {reason}" if where else reason
