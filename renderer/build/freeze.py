@@ -16,7 +16,7 @@ import contextlib
 import dataclasses
 import hashlib
 import os
-import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,7 +109,7 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
             remove_stale_staging(*staging_place(cache, config.output))
             return _build(config, cache, name, drafts=drafts, strict=strict, jobs=jobs,
                           clean=clean, progress=progress, warn=warn, timeout=timeout)
-        except (OSError, sqlite3.Error) as error:  # a full disk, a folder not writable
+        except storage_errors() as error:  # a full disk, a folder not writable
             raise SiteError(f"{describe(error)}; the output folder is as it was") from None
         finally:
             lock.close()
@@ -168,7 +168,7 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
             pages.save(started_ns)
             markdown.prune(lambda: {site.converter.cache_key(d)
                                     for d in pages.body_digests()})
-        except (OSError, sqlite3.Error) as error:  # the output is written, not the cache
+        except storage_errors() as error:  # the output is written, not the cache
             raise SiteError(f"{describe(error)}; the output folder holds the new build, "
                             "but the build cache could not be saved") from None
     finally:
@@ -176,6 +176,14 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
         staging.remove()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def storage_errors() -> tuple[type[Exception], ...]:
+    """What a full disk or a file system raises: OSError, and SQLite's errors (the
+    Markdown cache) where SQLite was loaded (looked up as an exception is matched, so a
+    build that needs no SQLite does not import it)."""
+    sqlite = sys.modules.get("sqlite3")
+    return (OSError, sqlite.Error) if sqlite is not None else (OSError,)
 
 
 def config_key(config: SiteConfig, drafts: bool) -> str:
