@@ -431,3 +431,16 @@ def test_stale_staging_folders_go_but_not_those_of_a_running_build(tmp_path: Pat
     running.send_signal(signal.SIGTERM)
     running.communicate(timeout=20)
     assert leftovers(site) == []
+
+
+def test_a_huge_post_over_the_time_limit_names_the_template_line(tmp_path: Path) -> None:
+    """Converting a 3 MB post takes seconds: the error names its page and the line of the
+    template that printed its content (the template's own line, not the compiled one)."""
+    site = make_site(tmp_path, POSTS_SITE)
+    (site / "content" / "posts" / "huge.md").write_text(
+        "---\ntitle: Huge\n---\n" + "Some *words* and a [link](http://x.org).\n\n" * 70_000)
+    result = run_renderer("build", site, "--timeout", "0.5", "--jobs", "1", timeout=60)
+    assert result.code == 1, result
+    assert "rendering /posts/huge/ took longer than 0.5 s" in result.stderr, result.stderr
+    assert f"templates{os.sep}post.html:2:" in result.stderr, result.stderr
+    assert not (site / "build").exists()

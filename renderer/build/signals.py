@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from ..errors import SiteError, user_frames
+from ..errors import Frame, SiteError
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DEFAULT_TIMEOUT = 60.0
@@ -106,12 +106,32 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 def timeout_error(what: str, seconds: float, traceback: TracebackType | None,
                   root: Path) -> SiteError:
     """The error for `what` (e.g. "rendering /x/") having run past `seconds`, located at
-    the innermost frame of the site's own code it was in (a Python source first)."""
-    frames = user_frames(traceback, [root])
+    the innermost frame of the site's own code it was in (a Python source first, else a
+    template, at the template's own line)."""
+    frames = site_frames(traceback, root)
     python = [frame for frame in frames if frame.file.suffix == ".py"]
-    where = (python or list(frames))[-1:] if frames else []
-    at = f"; it was in {where[0].function}()" if where else ""
+    where = (python or frames)[-1] if frames else None
+    at = f"; it was in {where.function}()" if where is not None and python else ""
     return SiteError(f"{what} took longer than {seconds:g} s{at} (the limit is "
                      "renderer build --timeout SECONDS)",
-                     file=where[0].file if where else None,
-                     line=where[0].line if where else None, frames=frames)
+                     file=where.file if where is not None else None,
+                     line=where.line if where is not None else None, frames=tuple(frames))
+
+
+def site_frames(traceback: TracebackType | None, root: Path) -> list[Frame]:
+    """The frames of a traceback in files under `root`. A compiled Jinja template's line
+    is mapped back to the template's own: Jinja does that itself only for an Exception,
+    and a timeout is not one."""
+    frames = []
+    root = root.resolve()
+    while traceback is not None:
+        frame = traceback.tb_frame
+        path = Path(frame.f_code.co_filename)
+        line = traceback.tb_lineno
+        template = frame.f_globals.get("__jinja_template__")
+        if template is not None:
+            line = template.get_corresponding_lineno(line)
+        if path.is_absolute() and path.resolve().is_relative_to(root):
+            frames.append(Frame(path, line, frame.f_code.co_name))
+        traceback = traceback.tb_next
+    return frames
