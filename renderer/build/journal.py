@@ -290,6 +290,12 @@ def recover(cache: Path, warn: Any) -> None:
                 warn(f"{path}: discarding an unreadable commit journal ({error})")
                 path.unlink(missing_ok=True)
                 continue
+            if not os.path.isdir(journal.staging):  # moved or deleted by hand since
+                warn(f"the commit of an interrupted build into "
+                     f"{display_path(Path(journal.output))} cannot be finished: its staging "
+                     "folder is gone; the next build puts the output right")
+                path.unlink(missing_ok=True)
+                continue
             try:
                 journal.roll_forward()
             except OSError as error:

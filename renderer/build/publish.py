@@ -61,7 +61,7 @@ def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, 
     journal.clear, journal.folders = clear, make
     journal.moves = [(staging.path(output), output) for output in staged]
     real_out = os.path.realpath(out)
-    for old in sorted(previous - produced, reverse=True):
+    for old in sorted(previous - produced - set(clear), reverse=True):
         path = out / old
         if os.path.commonpath([os.path.realpath(path.parent), real_out]) != real_out:
             continue  # through a symlinked folder to elsewhere: not renderer's to delete
