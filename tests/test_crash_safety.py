@@ -57,11 +57,11 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_for(condition: object, seconds: float = 30) -> None:
+def wait_for(condition: object, seconds: float = 30, every: float = 0.005) -> None:
     deadline = time.monotonic() + seconds
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"waited {seconds} s for {condition}"
-        time.sleep(0.005)
+        time.sleep(every)
 
 
 def leftovers(site: Path) -> list[str]:
@@ -122,7 +122,7 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_output(tmp_path:
         build = start_build(site, "--jobs", rng.choice(["1", "2"]))
         if trial % 2:  # in the commit: as soon as its journal is there, and a little after
             wait_for(lambda build=build: build.poll() is not None  # type: ignore[misc]
-                     or any(cache.glob("commit-*.json")))
+                     or any(cache.glob("commit-*.json")), every=0.0002)
             time.sleep(rng.uniform(0, 0.004))
         else:  # anywhere
             time.sleep(rng.uniform(0, duration * 1.2))
