@@ -11,6 +11,8 @@ test may mount one).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import random
 import signal
@@ -142,6 +144,28 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_output(tmp_path:
         current = new
     if trials >= 8:  # the commit is short: say so should it never have been hit
         assert mixes, "no kill landed in the middle of a commit: make it longer"
+
+
+def test_a_journal_that_names_files_outside_the_output_is_discarded(tmp_path: Path) -> None:
+    """The journal is a cache file: trusted only as far as it is checked. One that would
+    delete a file outside the output folder is discarded, with a warning."""
+    site = make_site(tmp_path, POSTS_SITE)
+    assert run_renderer("build", site).code == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    out = str((site / "build").resolve())
+    name = hashlib.blake2b(out.encode(), digest_size=8).hexdigest()
+    staging = site / ".renderer-cache" / "staging-999999999-x"
+    staging.mkdir()
+    journal = site / ".renderer-cache" / f"commit-{name}.json"
+    journal.write_text(json.dumps({
+        "version": 1, "output": out, "staging": str(staging), "tree": False, "clear": [],
+        "folders": [], "moves": [], "deletes": ["../victim.txt"], "manifest": None}))
+    code, _, stderr = run_renderer("routes", site)
+    assert code == 0, stderr
+    assert "discarding an unreadable commit journal" in stderr
+    assert victim.read_text() == "mine\n"
+    assert leftovers(site) == []
 
 
 # -- a full disk ------------------------------------------------------------------------

@@ -98,13 +98,32 @@ class Journal:
 
     @classmethod
     def read(cls, path: Path) -> Journal:
+        """The journal at `path`, checked as a cache file is (storage.py): it is made for
+        the output folder its name says, moves only files of its staging folder, and
+        names nothing outside the output folder; else ValueError."""
+        import hashlib
+
         value = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(value, dict) or value.get("version") != 1:
             raise ValueError("a journal of another shape")
-        return cls(path, str(value["output"]), str(value["staging"]), bool(value["tree"]),
-                   list(value["clear"]), list(value["folders"]),
-                   [(str(a), str(b)) for a, b in value["moves"]], list(value["deletes"]),
-                   value["manifest"])
+        journal = cls(path, str(value["output"]), str(value["staging"]), bool(value["tree"]),
+                      list(value["clear"]), list(value["folders"]),
+                      [(str(a), str(b)) for a, b in value["moves"]], list(value["deletes"]),
+                      value["manifest"])
+        name = hashlib.blake2b(journal.output.encode(), digest_size=8).hexdigest()
+        staging = journal.staging
+        if path.name != f"{JOURNAL_PREFIX}{name}.json" or STAGING_PREFIX not in staging \
+                or not os.path.isabs(staging) or not all(
+                    isinstance(relative, str) and is_inside(relative)
+                    for relative in (*journal.clear, *journal.folders, *journal.deletes,
+                                     *(output for _, output in journal.moves))) \
+                or not all(os.path.normpath(staged) == staged and (
+                    os.path.dirname(staged) == staging
+                    or staged.startswith(os.path.join(staging, "tree", "")))
+                    for staged, _ in journal.moves) \
+                or not isinstance(journal.manifest, str | None):
+            raise ValueError("a journal that names files it may not touch")
+        return journal
 
     # -- in this process: apply, or undo on any failure ---------------------------------
 
@@ -244,6 +263,13 @@ class Journal:
             os.replace(self.staged_manifest, self.manifest)
         self._remove_emptied_folders()
         self.path.unlink(missing_ok=True)
+
+
+def is_inside(relative: str) -> bool:
+    """Whether a manifest entry names a file inside the output folder."""
+    parts = relative.split("/")
+    return bool(relative) and not relative.startswith("/") and "\\" not in relative \
+        and "\0" not in relative and all(part not in ("", ".", "..") for part in parts)
 
 
 def replace(source: str, target: str) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import SiteError, display_path
 from ..routing import Target
-from .journal import Journal
+from .journal import Journal, is_inside
 from .rendering import Rendering
 from .signals import signals_held
 from .staging import Staging
@@ -182,13 +182,6 @@ def read_manifest(path: Path, warn: Warn) -> set[str]:
         warn(f"{path}: ignoring {len(files) - len(kept)} entries that are not files inside "
              "the output folder")
     return kept
-
-
-def is_inside(relative: str) -> bool:
-    """Whether a manifest entry names a file inside the output folder."""
-    parts = relative.split("/")
-    return bool(relative) and not relative.startswith("/") and "\\" not in relative \
-        and "\0" not in relative and all(part not in ("", ".", "..") for part in parts)
 
 
 def _all_inside(files: list[Any]) -> bool:
