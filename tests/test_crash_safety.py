@@ -377,6 +377,32 @@ def test_a_worker_that_will_not_stop_is_killed(tmp_path: Path) -> None:
     assert leftovers(site) == []
 
 
+ONE_C_CALL = "import itertools\nsum(itertools.repeat(1, 10 ** 13))"  # no signal checks
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_call_into_c_that_never_returns_ends_the_build(tmp_path: Path, jobs: str) -> None:
+    """A sum over 10**13 items holds the interpreter in one C call, where no Python signal
+    handler runs (a backtracking regular expression does not: it checks for signals).
+    With --jobs 2 the build kills the worker and names the page; in one process the
+    build ends itself, printing where it was, and the next build cleans up after it.
+    Nothing is written either way."""
+    site, line = numbers_site(tmp_path, ONE_C_CALL)
+    started = time.monotonic()
+    result = run_renderer("build", site, "--jobs", jobs, "--timeout", "1", timeout=60)
+    assert time.monotonic() - started < 20
+    assert result.code == 1, result
+    if jobs == "2":
+        assert "rendering /n/57/ took longer than 1 s and did not stop" in result.stderr
+    else:
+        assert f'numbers.py", line {line + 1} in context' in result.stderr, result.stderr
+    assert not (site / "build").exists()
+    (site / "content" / "numbers.py").write_text(
+        (site / "content" / "numbers.py").read_text().replace("10 ** 13", "10"))
+    assert run_renderer("build", site).code == 0
+    assert leftovers(site) == []
+
+
 # -- stopping a build --------------------------------------------------------------------
 
 def slow_site(tmp_path: Path) -> Path:

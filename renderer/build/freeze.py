@@ -50,11 +50,18 @@ from .rendering import (
     relative_paths,
     render_outputs,
 )
-from .signals import DEFAULT_TIMEOUT, RenderTimeout, interruptible, time_limit, timeout_error
+from .signals import (
+    DEFAULT_TIMEOUT,
+    RenderTimeout,
+    interruptible,
+    last_resort,
+    time_limit,
+    timeout_error,
+)
 from .staging import Staging, cache_folder, check_output_folder, staging_place
 from .state import BuildState, GlobMatch, ListingRecord, OutputEntry, glob_match
 from .storage import RACY_NS
-from .workers import Workers, can_fork
+from .workers import Workers, can_fork, grace
 
 Warn = Callable[[str], None]
 
@@ -136,7 +143,7 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
         changes = Changes.since(state, pages, site)
         hashed = read_pages_ahead(site, pages, jobs) if not state.outline else {}
         try:
-            with time_limit(timeout):
+            with last_resort(timeout, grace(timeout or 0)), time_limit(timeout):
                 targets = list_targets(site, state, changes)
         except RenderTimeout as stop:
             assert timeout is not None

@@ -22,9 +22,9 @@ from ..digests import bytes_digest
 from ..errors import SiteError, user_frames
 from ..routing import Target
 from ..site import Site
-from .signals import RenderTimeout, time_limit, timeout_error
+from .signals import RenderTimeout, last_resort, time_limit, timeout_error
 from .staging import Staging
-from .workers import Overdue, Workers, busy, can_fork
+from .workers import Overdue, Workers, busy, can_fork, grace
 
 # The lookahead turns away most tags (<p>, <li>, <code>, <em>) at their first letter before
 # the case-blind alternatives are tried: 10 us for a 7 KB post instead of 14.
@@ -139,8 +139,10 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
         return results
     with cycle_collector(True, frozen=True):
         for output in plan:
-            results[output] = rendering = render_one(site, targets[output], staging, shared,
-                                                     last_digests.get(output), limit)
+            with last_resort(limit, grace(limit or 0)):
+                results[output] = rendering = render_one(site, targets[output], staging,
+                                                         shared, last_digests.get(output),
+                                                         limit)
             if each is not None:
                 each(rendering)
             if progress is not None:

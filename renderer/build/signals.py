@@ -9,7 +9,7 @@ do that: it cannot stop the main thread, let alone say where it was.
 
 The alarm interrupts Python code, and a `time.sleep`; not a single call into C that never
 returns (a pathological regular expression). In worker processes the build then kills
-the worker (workers.py); in a one-process build such a call is left to Ctrl+C.
+the worker (workers.py); in the build's own process `last_resort` ends the build.
 
 A KeyboardInterrupt is never the build's way to stop: with the handlers here in place,
 one comes from the site's code, which `Sources` reports as that source's error.
@@ -101,6 +101,37 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+@contextmanager
+def last_resort(seconds: float | None, grace: float) -> Iterator[None]:
+    """In the build's own process, where no parent can kill it: should the block still
+    run `grace` seconds past `seconds` (a single call into C that never returns, which
+    the alarm cannot interrupt, or code that swallows `RenderTimeout`), end the process
+    with the tracebacks of its threads on stderr and exit code 1 (faulthandler's
+    watchdog thread needs no help from the stuck one). Nothing is committed while it is
+    armed, and the next build removes the staging folder left."""
+    import faulthandler
+    import sys
+
+    stream = sys.stderr if _has_fileno(sys.stderr) else sys.__stderr__
+    if not seconds or stream is None or not _has_fileno(stream):
+        yield
+        return
+    faulthandler.dump_traceback_later(seconds + grace, exit=True, file=stream)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def _has_fileno(stream: object) -> bool:
+    """Whether faulthandler can write to `stream` (click's test runner's has no file)."""
+    try:
+        stream.fileno()  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
 
 
 def timeout_error(what: str, seconds: float, traceback: TracebackType | None,
