@@ -53,6 +53,7 @@ from .rendering import (
 from .signals import (
     DEFAULT_TIMEOUT,
     RenderTimeout,
+    disarm,
     interruptible,
     last_resort,
     time_limit,
@@ -147,6 +148,7 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
                 targets = list_targets(site, state, changes)
         except RenderTimeout as stop:
             assert timeout is not None
+            disarm()
             raise timeout_error("listing the URLs", timeout, stop.__traceback__,
                                 config.root) from None
         plan = plan_renders(targets, state, changes, out)

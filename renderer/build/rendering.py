@@ -22,7 +22,7 @@ from ..digests import bytes_digest
 from ..errors import SiteError, user_frames
 from ..routing import Target
 from ..site import Site
-from .signals import RenderTimeout, last_resort, time_limit, timeout_error
+from .signals import RenderTimeout, disarm, last_resort, time_limit, timeout_error
 from .staging import Staging
 from .workers import Overdue, Workers, busy, can_fork, grace
 
@@ -184,6 +184,7 @@ def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
             rendered = site.render_target(target)
     except RenderTimeout as stop:
         assert limit is not None
+        disarm()
         raise timeout_error(f"rendering {target.url}", limit, stop.__traceback__,
                             site.config.root) from None
     except (SystemExit, KeyboardInterrupt) as error:  # the site's code, never the build's

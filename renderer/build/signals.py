@@ -75,6 +75,7 @@ def signals_held() -> Iterator[None]:
     if not hasattr(signal, "pthread_sigmask") or not _main_thread():
         yield
         return
+    disarm()  # a render's alarm never reaches the commit
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
@@ -84,6 +85,13 @@ def signals_held() -> Iterator[None]:
 
 def _alarm(number: int, frame: FrameType | None) -> None:
     raise RenderTimeout
+
+
+def disarm() -> None:
+    """Stop the alarm of `time_limit`: called again where a `RenderTimeout` is caught, as
+    the alarm may have fired before the block's own `finally` stopped it."""
+    if hasattr(signal, "setitimer") and _main_thread():
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 @contextmanager
@@ -100,7 +108,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        disarm()
 
 
 @contextmanager
