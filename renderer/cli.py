@@ -49,6 +49,18 @@ def site_errors(context: click.Context) -> Iterator[None]:
         sys.exit(1)
 
 
+def warn(message: str) -> None:
+    click.secho(f"warning: {message}", fg="yellow", err=True)
+
+
+def finish_interrupted_builds(site: Path) -> None:
+    """Before reading a site: finish the commit of a build into it that was killed
+    midway, and remove what builds that ended left (build/journal.py)."""
+    from .build.journal import recover
+
+    recover(site.resolve() / ".renderer-cache", warn)
+
+
 @main.command()
 @SITE_ARGUMENT
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
@@ -58,19 +70,24 @@ def site_errors(context: click.Context) -> Iterator[None]:
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
 @click.option("--strict", is_flag=True, help="Fail on warnings (broken links, links to drafts).")
 @click.option("--clean", is_flag=True, help="Ignore the build cache and render everything.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True,
+              help="Seconds a page may take to render (0: no limit).")
 @click.pass_context
 def build(context: click.Context, site: Path, output: Path | None, jobs: int | None,
-          drafts: bool, strict: bool, clean: bool) -> None:
+          drafts: bool, strict: bool, clean: bool, timeout: float) -> None:
     """Render every URL of SITE to static files."""
     from .build import build as run_build
-
-    def warn(message: str) -> None:
-        click.secho(f"warning: {message}", fg="yellow", err=True)
+    from .build.signals import Interrupted
 
     with site_errors(context):
-        result = run_build(site, output=output, drafts=drafts, strict=strict, clean=clean,
-                           jobs=jobs or os.cpu_count() or 1, progress=progress_printer(),
-                           warn=warn)
+        try:
+            result = run_build(site, output=output, drafts=drafts, strict=strict,
+                               clean=clean, jobs=jobs or os.cpu_count() or 1,
+                               progress=progress_printer(), warn=warn,
+                               timeout=timeout or None)
+        except Interrupted as stop:
+            click.secho("error: interrupted", fg="red", err=True)
+            sys.exit(128 + stop.signal)
         for warning in result.warnings:
             warn(warning)
         click.echo(result.summary())
@@ -115,6 +132,7 @@ def serve(context: click.Context, site: Path, host: str, port: int, open_browser
     from .serve.server import serve as run_serve
 
     with site_errors(context):
+        finish_interrupted_builds(site)
         run_serve(site, host=host, port=port, open_browser=open_browser, drafts=drafts,
                   timeout=timeout or None)
 
@@ -129,6 +147,7 @@ def routes(context: click.Context, site: Path, urls: bool, drafts: bool) -> None
     from .site import Site
 
     with site_errors(context):
+        finish_interrupted_builds(site)
         loaded = Site.load(site, drafts=drafts)
         rows = []
         for route in loaded.config.routes:

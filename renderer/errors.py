@@ -88,6 +88,9 @@ class LinkError(SiteError):
     kind = "Broken link"
 
 
+DEFAULT_TIMEOUT = 60.0  # seconds a page may take to render, in build and in serve
+
+
 class RenderTimeout(BaseException):
     """A render ran past its time limit; raised where it was, so that its traceback names
     the line. A BaseException, so that a site's `except Exception:` cannot swallow it."""
@@ -96,14 +99,34 @@ class RenderTimeout(BaseException):
 def timeout_error(what: str, seconds: float, traceback: TracebackType | None,
                   root: Path, hint: str) -> SiteError:
     """The error for `what` (e.g. "rendering /x/") having run past `seconds`, located at
-    the innermost frame of the site's own code it was in (a Python source first)."""
-    frames = user_frames(traceback, [root])
+    the innermost frame of the site's own code it was in (a Python source first, else a
+    template, at the template's own line)."""
+    frames = site_frames(traceback, root)
     python = [frame for frame in frames if frame.file.suffix == ".py"]
-    where = (python or list(frames))[-1] if frames else None
-    at = f"; it was in {where.function}()" if where else ""
+    where = (python or frames)[-1] if frames else None
+    at = f"; it was in {where.function}()" if where is not None and python else ""
     return SiteError(f"{what} took longer than {seconds:g} s{at} ({hint})",
-                     file=where.file if where else None, line=where.line if where else None,
-                     frames=frames)
+                     file=where.file if where is not None else None,
+                     line=where.line if where is not None else None, frames=tuple(frames))
+
+
+def site_frames(traceback: TracebackType | None, root: Path) -> list[Frame]:
+    """The frames of a traceback in files under `root`. A compiled Jinja template's line
+    is mapped back to the template's own: Jinja does that itself only for an Exception,
+    and a timeout is not one."""
+    frames = []
+    root = root.resolve()
+    while traceback is not None:
+        frame = traceback.tb_frame
+        path = Path(frame.f_code.co_filename)
+        line = traceback.tb_lineno
+        template = frame.f_globals.get("__jinja_template__")
+        if template is not None:
+            line = template.get_corresponding_lineno(line)
+        if path.is_absolute() and path.resolve().is_relative_to(root):
+            frames.append(Frame(path, line, frame.f_code.co_name))
+        traceback = traceback.tb_next
+    return frames
 
 
 def display_path(path: Path) -> str:

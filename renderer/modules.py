@@ -39,6 +39,10 @@ def load_module(path: Path, root: Path) -> ModuleType:
     except Exception as error:
         del sys.modules[name]
         raise error_in(path, error, "while loading", root) from error
+    except (SystemExit, KeyboardInterrupt) as error:  # sys.exit() in the site's own code
+        del sys.modules[name]
+        raise error_in(path, error, "while loading; a data source cannot end renderer",
+                       root) from None
     return module
 
 
@@ -47,12 +51,12 @@ def label(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
-def error_in(path: Path, error: Exception, where: str, root: Path) -> SourceError:
+def error_in(path: Path, error: BaseException, where: str, root: Path) -> SourceError:
     """`error`, raised by the code of `path`, at its innermost line in that file (or in
     the site's files)."""
     frames = user_frames(error.__traceback__, [root])
     own = [frame for frame in frames if frame.file == path] or list(frames)
     line = own[-1].line if own else None
     file = own[-1].file if own else path
-    return SourceError(f"{type(error).__name__}: {error} ({where})", file=file, line=line,
-                       frames=frames)
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return SourceError(f"{text} ({where})", file=file, line=line, frames=frames)

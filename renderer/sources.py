@@ -165,6 +165,12 @@ class Sources:
                               line=located.line, frames=located.frames) from None
         except Exception as error:
             raise self._error_in(reference.file, error, f"in {reference}") from error
+        except (SystemExit, KeyboardInterrupt) as error:
+            # sys.exit() or a KeyboardInterrupt raised by the site's own code: an error
+            # of that source, not the end of the build (which stops on Ctrl+C through
+            # an exception of its own, build/signals.py).
+            raise self._error_in(reference.file, error, f"in {reference}; a data source "
+                                 "cannot end renderer") from None
 
     def invalidate(self, paths: Iterable[Path]) -> Change:
         """Forget everything read from `paths`, and say how they changed.
@@ -350,7 +356,7 @@ class Sources:
             self._modules[path] = load_module(path, self.config.root)
         return self._modules[path]
 
-    def _error_in(self, path: Path, error: Exception, where: str) -> SourceError:
+    def _error_in(self, path: Path, error: BaseException, where: str) -> SourceError:
         return error_in(path, error, where, self.config.root)
 
     def note(self, record: Record) -> None:

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,10 +34,11 @@ from ..content import (
 )
 from ..converter import markdown_libraries
 from ..digests import bytes_digest, code_stamp, text_digest
-from ..errors import LinkError, SiteError, display_path
+from ..errors import DEFAULT_TIMEOUT, LinkError, RenderTimeout, SiteError, display_path
 from ..routing import Target
 from ..site import Site
 from ..symlinks import leads_out
+from .journal import JOURNAL_PREFIX, describe, recover, remove_stale_staging, try_lock
 from .links import LinkCheck, format_broken
 from .markdown_store import MarkdownStore
 from .page_cache import PageCache, pickle_fields
@@ -45,17 +47,22 @@ from .rendering import (
     PARALLEL_MINIMUM,
     Progress,
     Rendering,
-    Staging,
     cycle_collector,
     relative_paths,
     render_outputs,
 )
+from .signals import (
+    disarm,
+    interruptible,
+    last_resort,
+    time_limit,
+    timeout_error,
+)
 from .skipped import link_warnings, remember_skipped, skipped_links
+from .staging import Staging, cache_folder, check_output_folder, staging_place
 from .state import BuildState, GlobMatch, ListingRecord, OutputEntry, glob_match
 from .storage import RACY_NS
-from .workers import Workers, can_fork
-
-CACHE_FOLDER = ".renderer-cache"
+from .workers import Workers, can_fork, grace
 
 Warn = Callable[[str], None]
 
@@ -83,26 +90,45 @@ class BuildResult:
 
 def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = False,
           strict: bool = False, jobs: int = 1, clean: bool = False,
-          progress: Progress | None = None, warn: Warn | None = None) -> BuildResult:
-    """Build the site in `site_dir`. On a SiteError nothing in the output has changed."""
+          progress: Progress | None = None, warn: Warn | None = None,
+          timeout: float | None = DEFAULT_TIMEOUT) -> BuildResult:
+    """Build the site in `site_dir`. On a SiteError nothing in the output has changed; an
+    OSError (a full disk) is one too. `timeout`: the seconds a page may take to render
+    (None: no limit). Ctrl+C and SIGTERM raise `Interrupted` (signals.py), with the
+    workers stopped and the staging folder removed."""
     # The bookkeeping (cache, URL list, dependency sets) makes 100,000 long-lived objects
     # and no garbage cycles: the cycle collector would only walk them again and again.
     # It runs while pages render (render_outputs), where Jinja and Markdown make cycles.
-    with cycle_collector(False):
-        return _build(site_dir, output=output, drafts=drafts, strict=strict, jobs=jobs,
-                      clean=clean, progress=progress, warn=warn)
+    warn = warn or (lambda message: None)
+    with cycle_collector(False), interruptible():
+        config = load_config(site_dir, output=output)
+        check_output_folder(config, config.output)
+        try:
+            cache = cache_folder(config.root)
+            name = hashlib.blake2b(str(config.output).encode(), digest_size=8).hexdigest()
+            lock = try_lock(cache / f"lock-{name}")
+        except OSError as error:
+            raise SiteError(f"cannot write the build cache: {describe(error)}") from None
+        if lock is None:
+            raise SiteError(f"another renderer build into {display_path(config.output)} is "
+                            "running; wait for it to end")
+        try:
+            recover(cache, warn)
+            remove_stale_staging(*staging_place(cache, config.output))
+            return _build(config, cache, name, drafts=drafts, strict=strict, jobs=jobs,
+                          clean=clean, progress=progress, warn=warn, timeout=timeout)
+        except storage_errors() as error:  # a full disk, a folder not writable
+            raise SiteError(f"{describe(error)}; the output folder is as it was") from None
+        finally:
+            lock.close()
 
 
-def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: bool,
-           jobs: int, clean: bool, progress: Progress | None, warn: Warn | None) -> BuildResult:
+def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: bool,
+           jobs: int, clean: bool, progress: Progress | None, warn: Warn,
+           timeout: float | None) -> BuildResult:
     started = time.perf_counter()
     started_ns = time.time_ns()  # files changed after this are not trusted (Stamps)
-    warn = warn or (lambda message: None)
-    config = load_config(site_dir, output=output)
     out = config.output
-    check_output_folder(config, out)
-    cache = cache_folder(config.root)
-    name = hashlib.blake2b(str(out).encode(), digest_size=8).hexdigest()
     state_path = cache / f"build-{name}.pickle"
     key = config_key(config, drafts)
     state = BuildState(key) if clean else BuildState.load(state_path, key, warn)
@@ -117,13 +143,20 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
     try:
         changes = Changes.since(state, pages, site)
         hashed = read_pages_ahead(site, pages, jobs) if not state.outline else {}
-        targets = list_targets(site, state, changes)
+        try:
+            with last_resort(timeout, grace(timeout or 0)), time_limit(timeout):
+                targets = list_targets(site, state, changes)
+        except RenderTimeout as stop:
+            assert timeout is not None
+            disarm()
+            raise timeout_error("listing the URLs", timeout, stop.__traceback__,
+                                config.root) from None
         plan = plan_renders(targets, state, changes, out)
         links = LinkCheck(site, targets, state)
         last_digests = {output: state.outputs[output].digest for output in plan
                         if output in state.outputs}
         rendered = render_outputs(site, targets, plan, staging, jobs, progress, links.add,
-                                  last_digests)
+                                  last_digests, timeout)
         broken = links.finish()
         skipped = skipped_links(cache / f"links-{name}.json", key, site.sources.links.skipped,
                                 config.root, clean=clean)
@@ -137,20 +170,34 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
                             + "\n  ".join(result.warnings))
         result.static = sum(1 for t in targets.values() if t.route is None)
         result.pages = len(targets) - result.static
-        written = commit(staging, rendered, targets, out, cache / f"manifest-{name}.json", warn)
+        written = commit(staging, rendered, targets, out, cache / f"manifest-{name}.json",
+                         cache / f"{JOURNAL_PREFIX}{name}.json", warn)
         result.written, result.unchanged, result.removed = \
             written.written, written.unchanged, written.removed
-        remember(state, site, targets, rendered, broken, changes.globs, out, started_ns,
-                 hashed, written.copied)
-        state.save(state_path)
-        remember_skipped(cache / f"links-{name}.json", key, skipped)
-        pages.save(started_ns)
-        markdown.prune(lambda: {site.converter.cache_key(d) for d in pages.body_digests()})
+        try:
+            remember(state, site, targets, rendered, broken, changes.globs, out, started_ns,
+                     hashed, written.copied)
+            state.save(state_path)
+            remember_skipped(cache / f"links-{name}.json", key, skipped)
+            pages.save(started_ns)
+            markdown.prune(lambda: {site.converter.cache_key(d)
+                                    for d in pages.body_digests()})
+        except storage_errors() as error:  # the output is written, not the cache
+            raise SiteError(f"{describe(error)}; the output folder holds the new build, "
+                            "but the build cache could not be saved") from None
     finally:
         markdown.close()
         staging.remove()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def storage_errors() -> tuple[type[Exception], ...]:
+    """What a full disk or a file system raises: OSError, and SQLite's errors (the
+    Markdown cache) where SQLite was loaded (looked up as an exception is matched, so a
+    build that needs no SQLite does not import it)."""
+    sqlite = sys.modules.get("sqlite3")
+    return (OSError, sqlite.Error) if sqlite is not None else (OSError,)
 
 
 def config_key(config: SiteConfig, drafts: bool) -> str:
@@ -160,28 +207,6 @@ def config_key(config: SiteConfig, drafts: bool) -> str:
     libraries = ["jinja2", "markupsafe", "yaml", *markdown_libraries(config.markdown.extensions)]
     return text_digest("\0".join([config.file.read_text(encoding="utf-8"), str(drafts),
                                   str(config.output), code_stamp(libraries)]))
-
-
-def check_output_folder(config: SiteConfig, out: Path) -> None:
-    """Refuse an output folder that holds the site's own sources."""
-    for folder in (config.root, config.templates, config.content, config.static):
-        if out == folder or folder.is_relative_to(out) or (
-                out.is_relative_to(folder) and folder != config.root):
-            raise SiteError(f"the output folder {display_path(out)} overlaps the site's own "
-                            f"folder {display_path(folder)}; pick another with --output or "
-                            "[site] output", file=config.file,
-                            line=config.line_of("site", "output"))
-    if out.exists() and not out.is_dir():
-        raise SiteError(f"the output {display_path(out)} exists and is not a folder")
-
-
-def cache_folder(root: Path) -> Path:
-    folder = root / CACHE_FOLDER
-    folder.mkdir(exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n")
-    return folder
 
 
 # -- what to render ---------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 Only a build without errors gets here. Each file is replaced atomically (a rename), a
 file renderer did not write is never replaced or deleted, and only what an earlier build
 wrote (its manifest, in the cache folder) and this one no longer produces is deleted.
+The commit as a whole is journaled (journal.py): the output is the old build or the new
+one, never a mix.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from typing import Any
 
 from ..errors import SiteError, display_path
 from ..routing import Target
-from .rendering import Rendering, Staging
+from .journal import Journal, is_inside
+from .rendering import Rendering
+from .signals import signals_held
+from .staging import Staging
 
 Warn = Callable[[str], None]
 
@@ -32,56 +37,90 @@ class Written:
 
 
 def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, Target],
-           out: Path, manifest: Path, warn: Warn) -> Written:
-    """Move rendered files into `out`; delete what the last build wrote and this one did not."""
+           out: Path, manifest: Path, journal_path: Path, warn: Warn) -> Written:
+    """Move rendered files into `out`; delete what the last build wrote and this one did
+    not. Planned first, journaled, then carried out (journal.py): on an error nothing
+    has changed, after a kill the next command finishes it."""
     result = Written()
     previous = read_manifest(manifest, warn)
     produced = set(targets)
     staged = sorted(output for output, rendering in rendered.items() if rendering.staged)
-    if staging.tree and len(staged) == len(produced) and _move_tree(staging.root, out):
-        write_manifest(manifest, produced)
-        result.written = len(staged)
-        return result
+    journal = Journal(journal_path, str(out), str(staging.folder))
+    if staging.tree and len(staged) == len(produced) and _can_move_tree(staging.root, out):
+        journal.tree = True
+        _stage_manifest(journal, manifest, produced)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _carry_out(journal)
+            result.written = len(staged)
+            return result
+        except OSError:  # not renamed (another file system, a bind mount): file by file
+            journal.tree = False
     folders = check_in_the_way(staged, out, previous)
-    out.mkdir(parents=True, exist_ok=True)
-    ready = {"", *folders}  # folders known to be in place (there, made, or cleared of a file)
-    for output in staged:
-        parent = output.rpartition("/")[0]
-        if parent not in ready:
-            result.removed += _clear_way(parent, out, previous)
-            os.makedirs(os.path.join(out, parent), exist_ok=True)
-            ready.add(parent)
-        if not _replace(staging.path(output), os.path.join(out, output)):
-            result.copied.add(output)
-    result.written += len(staged)
-    result.unchanged += len(rendered) - len(staged) + len(produced) - len(rendered)
+    clear, make = _folders_to_make(staged, folders, out, previous)
+    journal.clear, journal.folders = clear, make
+    journal.moves = [(staging.path(output), output) for output in staged]
     real_out = os.path.realpath(out)
-    for old in sorted(previous - produced, reverse=True):
+    for old in sorted(previous - produced - set(clear), reverse=True):
         path = out / old
         if os.path.commonpath([os.path.realpath(path.parent), real_out]) != real_out:
             continue  # through a symlinked folder to elsewhere: not renderer's to delete
         if path.is_file() or path.is_symlink():
-            path.unlink()
-            result.removed += 1
-            _remove_empty_parents(path.parent, out)
+            journal.deletes.append(old)
     if produced != previous:  # as read, so a corrupt or foreign one is written anew
-        write_manifest(manifest, produced)
+        _stage_manifest(journal, manifest, produced)
+    result.written = len(staged)
+    result.unchanged = len(rendered) - len(staged) + len(produced) - len(rendered)
+    result.removed = len(journal.deletes) + len(journal.clear)
+    if journal.moves or journal.deletes or journal.clear or journal.manifest:
+        out.mkdir(parents=True, exist_ok=True)
+        result.copied = _carry_out(journal)
     return result
 
 
-def _move_tree(tree: str, out: Path) -> bool:
-    """Make the staged tree the output folder in one rename, if `out` is still missing or
-    empty and on the same file system; False to move file by file instead."""
+def _carry_out(journal: Journal) -> set[str]:
+    """Write the journal and apply it, with Ctrl+C and SIGTERM held until it is done."""
+    with signals_held():
+        journal.write()
+        return journal.apply()
+
+
+def _stage_manifest(journal: Journal, manifest: Path, files: set[str]) -> None:
+    journal.manifest = str(manifest)
+    write_manifest(Path(journal.staged_manifest), files)
+
+
+def _can_move_tree(tree: str, out: Path) -> bool:
+    """Whether the staged tree can become the output folder in one rename: `out` is
+    still missing or empty, and not a link the user keeps."""
     if not os.path.isdir(tree) or out.is_symlink():
         return False  # nothing staged (a site of no files); or a link the user keeps
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.is_dir() and not out.is_symlink():
-            out.rmdir()  # empty, or this fails and the files go one by one
-        os.rename(tree, out)
+        with os.scandir(out) as entries:
+            return next(entries, None) is None
+    except FileNotFoundError:
+        return True
     except OSError:
         return False
-    return True
+
+
+def _folders_to_make(staged: list[str], there: set[str], out: Path,
+                     previous: set[str]) -> tuple[list[str], list[str]]:
+    """The earlier build's files that stand where this one needs a folder, and the
+    folders to make (parents first)."""
+    clear: list[str] = []
+    make: list[str] = []
+    seen = set(there)
+    for output in staged:
+        for parent in _parents(output):
+            if parent in seen:
+                continue
+            seen.add(parent)
+            path = out / parent
+            if parent in previous and (path.is_file() or path.is_symlink()):
+                clear.append(parent)
+            make.append(parent)
+    return clear, make
 
 
 def check_in_the_way(staged: list[str], out: Path, previous: set[str]) -> set[str]:
@@ -120,41 +159,6 @@ def _parents(output: str) -> Iterator[str]:
         yield "/".join(parts[:end])
 
 
-def _clear_way(folder: str, out: Path, previous: set[str]) -> int:
-    """Remove an earlier build's file that stands where this build needs a folder."""
-    for parent in _parents(f"{folder}/x"):
-        path = out / parent
-        if path.is_file() and parent in previous:
-            path.unlink()
-            return 1
-    return 0
-
-
-def _replace(source: str, target: str) -> bool:
-    """Atomically put `source` at `target`: a rename, through a temporary file beside the
-    target when the two are on different file systems. False when it was copied."""
-    try:
-        os.replace(source, target)
-        return True
-    except OSError:
-        import shutil
-
-        folder, name = os.path.split(target)
-        temporary = os.path.join(folder, f".{name}.renderer-tmp")
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
-        return False
-
-
-def _remove_empty_parents(folder: Path, out: Path) -> None:
-    while folder != out and folder.is_relative_to(out):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
-
-
 def read_manifest(path: Path, warn: Warn) -> set[str]:
     """The files the last build wrote. Without it (none, or one that does not parse) no
     file of an earlier build is deleted: renderer never deletes what it cannot tell it
@@ -178,13 +182,6 @@ def read_manifest(path: Path, warn: Warn) -> set[str]:
         warn(f"{path}: ignoring {len(files) - len(kept)} entries that are not files inside "
              "the output folder")
     return kept
-
-
-def is_inside(relative: str) -> bool:
-    """Whether a manifest entry names a file inside the output folder."""
-    parts = relative.split("/")
-    return bool(relative) and not relative.startswith("/") and "\\" not in relative \
-        and "\0" not in relative and all(part not in ("", ".", "..") for part in parts)
 
 
 def _all_inside(files: list[Any]) -> bool:

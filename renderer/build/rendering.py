@@ -9,20 +9,22 @@ built, for the memo the next build starts from.
 from __future__ import annotations
 
 import gc
-import hashlib
 import itertools
 import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..digests import bytes_digest
+from ..errors import RenderTimeout, SiteError, user_frames
 from ..routing import Target
 from ..site import Site
-from .workers import Workers, can_fork
+from .signals import disarm, last_resort, time_limit, timeout_error
+from .staging import Staging
+from .workers import Overdue, Workers, busy, can_fork, grace
 
 # The lookahead turns away most tags (<p>, <li>, <code>, <em>) at their first letter before
 # the case-blind alternatives are tried: 10 us for a 7 KB post instead of 14.
@@ -97,14 +99,16 @@ class Shared:
 def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], staging: Staging,
                    jobs: int, progress: Progress | None,
                    each: Callable[[Rendering], None] | None = None,
-                   last_digests: Mapping[str, str] | None = None) -> dict[str, Rendering]:
+                   last_digests: Mapping[str, str] | None = None,
+                   limit: float | None = None) -> dict[str, Rendering]:
     """Render the outputs of `plan`, calling `each` with every rendering as it is made (with
     workers, this process does that while they render the rest). `last_digests`: the
     digests of the files the last build wrote, by output (see `render_one`). Rendering (Jinja,
     Markdown) makes reference cycles, so the cycle collector runs wherever pages render: in
     the workers, or here; not in this process while it only gathers what workers send,
     where a collection would walk the whole build's bookkeeping again and again for no
-    garbage."""
+    garbage. `limit`: seconds a page may take (see signals.py); a worker stuck past it
+    and a grace period is killed."""
     results: dict[str, Rendering] = {}
     shared = Shared(site.config.root)
     last_digests = last_digests or {}
@@ -114,22 +118,32 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
         flush = getattr(site.converter.cache, "flush", None)
         if flush is not None:
             flush()  # nothing half-written may cross the fork
-        with Workers(jobs, _render_batch, _start_worker,
-                     (site, targets, staging, last_digests)) as workers:
-            for renderings, urls, skipped in workers.map_unordered(batches):
-                site.router.memo.update(urls)
-                site.sources.links.skipped.update(skipped)  # links out, found by a worker
-                for rendering in renderings:
-                    results[rendering.output] = rendering = rendering.shared(shared)
-                    if each is not None:
-                        each(rendering)
-                if progress is not None:
-                    progress(len(results), total)
+        try:
+            with Workers(jobs, _render_batch, _start_worker,
+                         (site, targets, staging, last_digests, plan, limit),
+                         limit=limit) as workers:
+                for renderings, urls, skipped in workers.map_unordered(batches):
+                    site.router.memo.update(urls)
+                    site.sources.links.skipped.update(skipped)  # links out, found by a worker
+                    for rendering in renderings:
+                        results[rendering.output] = rendering = rendering.shared(shared)
+                        if each is not None:
+                            each(rendering)
+                    if progress is not None:
+                        progress(len(results), total)
+        except Overdue as overdue:
+            url = targets[plan[overdue.label]].url if 0 <= overdue.label < total else "a page"
+            raise SiteError(f"rendering {url} took longer than {overdue.seconds:g} s and did "
+                            "not stop: "
+                            "its worker process was killed (the limit is renderer build "
+                            "--timeout SECONDS)") from None
         return results
     with cycle_collector(True, frozen=True):
         for output in plan:
-            results[output] = rendering = render_one(site, targets[output], staging, shared,
-                                                     last_digests.get(output))
+            with last_resort(limit, grace(limit or 0)):
+                results[output] = rendering = render_one(site, targets[output], staging,
+                                                         shared, last_digests.get(output),
+                                                         limit)
             if each is not None:
                 each(rendering)
             if progress is not None:
@@ -160,13 +174,25 @@ def tasks(plan: list[str], targets: dict[str, Target]) -> list[list[str]]:
 
 
 def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
-               last_digest: str | None = None) -> Rendering:
+               last_digest: str | None = None, limit: float | None = None) -> Rendering:
     """Render one target into the staging folder, unless the output folder already
     holds these very bytes (most files of most rebuilds). It is not looked at when it
     cannot hold them: the output folder was empty (`staging.tree`), or `last_digest`,
     the digest of what the last build wrote there, is another (a stat of each of 5,000
-    pages after editing the base template)."""
-    rendered = site.render_target(target)
+    pages after editing the base template). A render may take `limit` seconds."""
+    try:
+        with time_limit(limit):
+            rendered = site.render_target(target)
+    except RenderTimeout as stop:
+        assert limit is not None
+        disarm()
+        raise timeout_error(f"rendering {target.url}", limit, stop.__traceback__,
+                            site.config.root) from None
+    except (SystemExit, KeyboardInterrupt) as error:  # the site's code, never the build's
+        frames = user_frames(error.__traceback__, [site.config.root])
+        raise SiteError(f"{type(error).__name__} raised while rendering {target.url}: a "
+                        "page cannot end renderer", file=frames[-1].file if frames else None,
+                        line=frames[-1].line if frames else None, frames=frames) from None
     digest = bytes_digest(rendered.body)
     held = None if staging.tree or last_digest is not None and last_digest != digest else \
         _holds(os.path.join(site.config.output, target.output), rendered.body)
@@ -218,65 +244,6 @@ def _holds(path: str, body: bytes) -> tuple[int, int] | None:
 
 
 @dataclass
-class Staging:
-    """Where rendered files wait until the build has no errors.
-
-    Into an output folder that holds files, each is moved on its own, so the staging
-    folder is flat: making and removing a folder per page costs more than rendering some
-    pages. Into a missing or empty output folder (a first build, a `--clean` build after
-    deleting it) the staging folder is laid out as the output itself, and the whole tree
-    becomes the output in one rename.
-    """
-
-    folder: Path
-    tree: bool
-    _made: set[str] = field(default_factory=set)  # folders of the tree made by this process
-
-    @classmethod
-    def beside(cls, cache: Path, out: Path) -> Staging:
-        import tempfile
-
-        folder = Path(tempfile.mkdtemp(prefix="staging-", dir=cache))
-        return cls(folder, tree=not _holds_anything(out))
-
-    def remove(self) -> None:
-        """Remove the staging folder: empty after a build wrote its files (shutil, and
-        the compression modules it imports, only for what an error left in it)."""
-        try:
-            os.rmdir(self.folder)
-        except OSError:
-            import shutil
-
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-    @property
-    def root(self) -> str:
-        """The folder that becomes the output, in tree mode."""
-        return os.path.join(self.folder, "tree")
-
-    def path(self, output: str) -> str:
-        """Where `output` waits (its folder made, in tree mode)."""
-        if not self.tree:
-            return os.path.join(self.folder,
-                                hashlib.blake2b(output.encode(), digest_size=12).hexdigest())
-        parent = output.rpartition("/")[0]
-        if parent not in self._made:
-            os.makedirs(os.path.join(self.root, parent), exist_ok=True)
-            self._made.add(parent)
-        return os.path.join(self.root, output)
-
-
-def _holds_anything(folder: Path) -> bool:
-    try:
-        with os.scandir(folder) as entries:
-            return next(entries, None) is not None
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True  # not a folder, or not readable: the careful way, file by file
-
-
-@dataclass
 class _Worker:
     """What a forked worker process renders with (a copy of the parent's loaded site)."""
 
@@ -286,16 +253,20 @@ class _Worker:
     last_digests: Mapping[str, str]
     sent_urls: int  # how many of the URL memo's entries the parent has
     shared: Shared
+    numbers: dict[str, int]  # each output's place in the plan, for `busy`
+    limit: float | None
 
 
 _worker: _Worker | None = None  # set once in each worker process, never in the parent
 
 
 def _start_worker(site: Site, targets: dict[str, Target], staging: Staging,
-                  last_digests: Mapping[str, str]) -> None:
+                  last_digests: Mapping[str, str], plan: list[str],
+                  limit: float | None) -> None:
     global _worker
     _worker = _Worker(site, targets, staging, last_digests, len(site.router.memo),
-                      Shared(site.config.root))
+                      Shared(site.config.root), {output: n for n, output in enumerate(plan)},
+                      limit)
     gc.enable()
 
 
@@ -303,8 +274,11 @@ def _render_batch(outputs: list[str]
                   ) -> tuple[list[Rendering], dict[str, str], dict[Path, Path]]:
     assert _worker is not None
     site, targets, digests = _worker.site, _worker.targets, _worker.last_digests
-    renderings = [render_one(site, targets[output], _worker.staging, _worker.shared,
-                             digests.get(output)) for output in outputs]
+    renderings = []
+    for output in outputs:
+        busy(_worker.numbers[output])  # what the build names if this worker is stuck
+        renderings.append(render_one(site, targets[output], _worker.staging, _worker.shared,
+                                     digests.get(output), _worker.limit))
     flush = getattr(site.converter.cache, "flush", None)
     if flush is not None:
         flush()

@@ -10,6 +10,11 @@ error rather than a hang, and nothing else runs in the parent.
 from __future__ import annotations
 
 import gc
+import mmap
+import os
+import struct
+import sys
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -25,6 +30,36 @@ Result = TypeVar("Result")
 
 class WorkerDied(SiteError):
     """A worker process ended without a result (killed, out of memory, a crash)."""
+
+
+class Overdue(SiteError):
+    """A worker was still at one task past the time limit and a grace period, and was
+    killed: `label` is what it last said it was busy with (`busy`)."""
+
+    def __init__(self, label: int, seconds: float) -> None:
+        super().__init__(f"a build worker process was stuck past {seconds:g} s and was killed")
+        self.label = label
+        self.seconds = seconds
+
+
+# Each worker's slot in memory shared with the build: when it started its current piece
+# of work (time.monotonic(), 0 when idle) and a number saying which. Set in the worker.
+_SLOT = struct.Struct("dq")
+_clock: tuple[mmap.mmap, int] | None = None
+
+
+def busy(label: int) -> None:
+    """In a worker: say that it starts on `label` now (what the build names, should it
+    have to kill the worker for taking too long). Elsewhere nothing."""
+    if _clock is not None:
+        memory, index = _clock
+        _SLOT.pack_into(memory, index * _SLOT.size, time.monotonic(), label)
+
+
+def grace(limit: float) -> float:
+    """How long past its time limit a worker gets to report its own timeout (its alarm
+    fired, and the error with the line it was at is on its way) before it is killed."""
+    return min(5.0, max(1.0, limit))
 
 
 def can_fork() -> bool:
@@ -43,23 +78,36 @@ class Workers(Generic[Task, Result]):
     What this process holds is moved out of the cycle collector's sight while forking
     (gc.freeze): a worker's collections would otherwise walk, and so copy page by page,
     all the memory it shares with this process.
+
+    With a `limit` (seconds), a worker that owes a result and has been busy with one
+    piece of work (`busy`) for longer than the limit and a grace period is killed, and
+    `Overdue` raised: the task function is expected to enforce the limit itself, and
+    this catches what does not let itself be stopped.
     """
 
     def __init__(self, jobs: int, function: Callable[[Task], Result],
                  initializer: Callable[..., None] | None = None,
-                 initargs: tuple[Any, ...] = (), *, ahead: int = 2) -> None:
+                 initargs: tuple[Any, ...] = (), *, ahead: int = 2,
+                 limit: float | None = None) -> None:
         import multiprocessing
 
         self.ahead = ahead
+        self.limit = limit
+        self._clock = mmap.mmap(-1, _SLOT.size * jobs) if limit else None
         context = multiprocessing.get_context("fork")
         self._connections: list[Connection] = []
         self._processes: list[Any] = []
         gc.freeze()
         try:
-            for _ in range(jobs):
+            for number in range(jobs):
                 here, there = context.Pipe()
+                # The child closes the build's ends of every pipe it inherits (its own
+                # and the earlier workers'): held open there, they would keep a worker
+                # whose build is gone waiting for a task that never comes.
                 process = context.Process(target=_serve, daemon=True,
-                                          args=(there, function, initializer, initargs))
+                                          args=(there, [*self._connections, here],
+                                                function, initializer, initargs,
+                                                self._clock, number, os.getpid()))
                 process.start()
                 there.close()
                 self._connections.append(here)
@@ -86,7 +134,11 @@ class Workers(Generic[Task, Result]):
         from multiprocessing.connection import wait
 
         while any(waiting.values()):
-            for ready in wait([c for c, owed in waiting.items() if owed]):
+            ready_ones = wait([c for c, owed in waiting.items() if owed],
+                              timeout=1.0 if self._clock is not None else None)
+            if self._clock is not None:
+                self._check_overdue(waiting)
+            for ready in ready_ones:
                 connection: Connection = ready  # type: ignore[assignment]
                 ok, value = self._receive(connection)
                 waiting[connection] -= 1
@@ -94,6 +146,16 @@ class Workers(Generic[Task, Result]):
                     raise value
                 self._send_next(connection, pending, waiting)
                 yield value
+
+    def _check_overdue(self, waiting: dict[Connection, int]) -> None:
+        assert self._clock is not None and self.limit is not None
+        now = time.monotonic()
+        for number, connection in enumerate(self._connections):
+            started, label = _SLOT.unpack_from(self._clock, number * _SLOT.size)
+            if waiting.get(connection) and started \
+                    and now - started > self.limit + grace(self.limit):
+                self._processes[number].kill()
+                raise Overdue(label, self.limit)
 
     def stop(self) -> None:
         """End the workers: politely when they are idle, at once when not."""
@@ -145,14 +207,41 @@ class Workers(Generic[Task, Result]):
                           "(out of memory?); nothing was written")
 
 
-def _serve(connection: Connection, function: Callable[[Any], Any],
-           initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
-    """A worker's life: run `function` on each task received until told to stop. Ctrl-C
-    is the build's to handle (it stops the workers): a worker ignores it rather than
-    print a traceback of its own."""
+def die_with_parent() -> None:
+    """Have the kernel kill this process when its parent ends (Linux's
+    PR_SET_PDEATHSIG); elsewhere nothing (the closed pipe ends the worker)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
     import signal
 
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _serve(connection: Connection, inherited: list[Connection],
+           function: Callable[[Any], Any], initializer: Callable[..., None] | None,
+           initargs: tuple[Any, ...], clock: mmap.mmap | None, number: int,
+           parent: int) -> None:
+    """A worker's life: run `function` on each task received until told to stop. Ctrl-C
+    is the build's to handle (it stops the workers): a worker ignores it rather than
+    print a traceback of its own, and takes back the default SIGTERM. It dies with the
+    build: killed by the kernel when the build's process ends (Linux), and, elsewhere,
+    at the end of its pipe."""
+    import signal
+
+    die_with_parent()
+    if os.getppid() != parent:  # the build died before the line above
+        os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for other in inherited:
+        other.close()
+    global _clock
+    _clock = (clock, number) if clock is not None else None
     if initializer is not None:
         initializer(*initargs)
     while True:
@@ -166,10 +255,14 @@ def _serve(connection: Connection, function: Callable[[Any], Any],
             reply: tuple[bool, Any] = (True, function(task))
         except Exception as error:  # noqa: BLE001 - it is the build's to report
             reply = (False, error)
+        except (SystemExit, KeyboardInterrupt) as error:  # the site's code: not the end
+            reply = (False, SiteError(f"{type(error).__name__} raised in a build worker; "
+                                      "a site's code cannot end renderer"))
+        if _clock is not None:
+            _SLOT.pack_into(_clock[0], _clock[1] * _SLOT.size, 0.0, 0)
         try:
             connection.send(reply)
         except Exception as error:  # noqa: BLE001 - a result or error pickle refused
             connection.send((False, SiteError(f"a build worker could not send back "
                                               f"{type(error).__name__}: {error}")))
         del task, reply
-

@@ -44,7 +44,7 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.netutil import bind_sockets
 
 from ..config import CONFIG_NAME, SiteConfig, load_config
-from ..errors import SiteError, display_path
+from ..errors import DEFAULT_TIMEOUT, SiteError, display_path
 from .devapp import DevApp
 from .devlog import ONCE, LoggedContainer, setup_logging
 from .devpages.reload import SCRIPT_PATH, SOCKET_PATH, ReloadMiddleware, livereload_js
@@ -63,7 +63,6 @@ logger = logging.getLogger("renderer")
 LOGGED_PATHS = 5  # a change names this many files on the terminal, then "and N more"
 RENDER_THREADS = 8  # pages rendered at once; more wait their turn
 WATCHDOG_MS = 250  # how often renders are checked against the time limit
-DEFAULT_TIMEOUT = 60.0
 
 
 def serve(site: Path, *, host: str = "127.0.0.1", port: int = 5000, open_browser: bool = False,

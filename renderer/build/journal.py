@@ -1,0 +1,396 @@
+"""The commit of a build into its output folder, journaled: after a crash at any moment the
+output is the previous build or the new one, never a mix, once the next `renderer`
+command has started.
+
+Before the first file moves, the plan (folders to make, staged files to move, files to
+delete, the new manifest) is written to `.renderer-cache/commit-<output>.json`. A
+commit that fails in this process (a full disk, a file system error) is undone from
+the journal's own record: every file it replaced or deleted was first hard-linked or
+moved into the staging folder's `old/`, and goes back. A commit cut short by a kill
+leaves the journal behind, and the next command rolls it forward: everything in it was
+already rendered and written, so finishing it needs no work of the site, only renames.
+
+Why not build the whole new tree beside the output and swap the two folders at once
+(renameat2 RENAME_EXCHANGE)? Readers would never see a mix, but the output folder would
+become another folder: a `python -m http.server` started inside it, a container that
+bind-mounts it or a shell in it would keep the old, deleted one. And every rebuild
+would link every unchanged file into the new tree and unlink the old tree: 10,000
+operations after editing one post of 5,000. Here a rebuild's commit costs what it
+changes, each file is replaced atomically, and the folder stays the one the user has.
+
+Who is running: each build holds a lock (`flock`) on `lock-<output>` in the cache
+and on the `lock` file of its staging folder; the kernel drops both when the process
+dies, however it dies. A journal or a staging folder whose lock is free is left from a
+build that is gone. Without `fcntl` (Windows) no lock is taken and nothing is treated as
+stale but a journal found by the next build into the same output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import SiteError, display_path
+
+JOURNAL_PREFIX = "commit-"
+STAGING_PREFIX = "staging-"
+
+fcntl: Any
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
+
+def try_lock(path: Path | str) -> IO[bytes] | None:
+    """Hold an exclusive lock on the file at `path` (made if missing) until the returned
+    file is closed or the process ends; None if another process holds it."""
+    handle = open(path, "a+b")  # noqa: SIM115 - kept open: it is the lock
+    if fcntl is None:
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+@dataclass
+class Journal:
+    """One commit's plan, as written before it starts. Paths in `moves` and `folders`
+    are relative to the output folder, except the staged files (absolute)."""
+
+    path: Path  # the journal file
+    output: str  # the output folder (absolute)
+    staging: str  # the staging folder: `old/` keeps what the commit replaced or deleted
+    tree: bool = False  # the staged tree becomes the output folder in one rename
+    clear: list[str] = field(default_factory=list)  # earlier files where folders go
+    folders: list[str] = field(default_factory=list)  # to make, parents first
+    moves: list[tuple[str, str]] = field(default_factory=list)  # (staged file, output)
+    deletes: list[str] = field(default_factory=list)  # the earlier build's, not produced
+    manifest: str | None = None  # the manifest, replaced by the new one (staged_manifest)
+    _undo: list[tuple[str, str, str | None]] = field(default_factory=list, repr=False)
+
+    @property
+    def staged_manifest(self) -> str:
+        """The new manifest, beside the manifest (in the cache, maybe not on the output's
+        file system), until it replaces it."""
+        assert self.manifest is not None
+        return f"{self.manifest}.next"
+
+    def write(self) -> None:
+        """Write the journal (atomically): from here on the commit is rolled forward."""
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            temporary.write_text(json.dumps({
+                "version": 1, "output": self.output, "staging": self.staging,
+                "tree": self.tree, "clear": self.clear, "folders": self.folders,
+                "moves": self.moves, "deletes": self.deletes, "manifest": self.manifest}))
+            os.replace(temporary, self.path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def read(cls, path: Path) -> Journal:
+        """The journal at `path`, checked as a cache file is (storage.py): it is made for
+        the output folder its name says, moves only files of its staging folder, and
+        names nothing outside the output folder; else ValueError."""
+        import hashlib
+
+        value = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(value, dict) or value.get("version") != 1:
+            raise ValueError("a journal of another shape")
+        journal = cls(path, str(value["output"]), str(value["staging"]), bool(value["tree"]),
+                      list(value["clear"]), list(value["folders"]),
+                      [(str(a), str(b)) for a, b in value["moves"]], list(value["deletes"]),
+                      value["manifest"])
+        name = hashlib.blake2b(journal.output.encode(), digest_size=8).hexdigest()
+        staging = journal.staging
+        if path.name != f"{JOURNAL_PREFIX}{name}.json" or STAGING_PREFIX not in staging \
+                or not os.path.isabs(staging) or not all(
+                    isinstance(relative, str) and is_inside(relative)
+                    for relative in (*journal.clear, *journal.folders, *journal.deletes,
+                                     *(output for _, output in journal.moves))) \
+                or not all(os.path.normpath(staged) == staged and (
+                    os.path.dirname(staged) == staging
+                    or staged.startswith(os.path.join(staging, "tree", "")))
+                    for staged, _ in journal.moves) \
+                or not isinstance(journal.manifest, str | None):
+            raise ValueError("a journal that names files it may not touch")
+        return journal
+
+    # -- in this process: apply, or undo on any failure ---------------------------------
+
+    def apply(self) -> set[str]:
+        """Carry out the plan; on any error (or interruption) undo what was done, remove
+        the journal and raise. Returns the outputs that were copied, not renamed (their
+        modification time is new)."""
+        copied: set[str] = set()
+        old = os.path.join(self.staging, "old")
+        try:
+            if self.tree:
+                self._tree_into_place()
+            else:
+                os.makedirs(old, exist_ok=True)
+                self._apply_files(old, copied)
+            if self.manifest is not None:
+                os.replace(self.staged_manifest, self.manifest)
+        except BaseException:
+            self.undo()
+            raise
+        self._remove_emptied_folders()
+        self.path.unlink(missing_ok=True)
+        return copied
+
+    def _tree_into_place(self) -> None:
+        out = self.output
+        if os.path.isdir(out) and not os.path.islink(out):
+            os.rmdir(out)  # empty (the build checked): the tree takes its place
+            self._undo.append(("removed-folder", out, None))
+        os.rename(os.path.join(self.staging, "tree"), out)
+        self._undo.append(("tree", out, None))
+
+    def _apply_files(self, old: str, copied: set[str]) -> None:
+        out = self.output
+        number = 0
+
+        def backup() -> str:
+            nonlocal number
+            number += 1
+            return os.path.join(old, str(number))
+
+        for relative in self.clear:
+            aside = backup()
+            os.rename(os.path.join(out, relative), aside)
+            self._undo.append(("deleted", relative, aside))
+        for relative in self.folders:
+            path = os.path.join(out, relative)
+            if not os.path.isdir(path):
+                os.mkdir(path)
+                self._undo.append(("made", relative, None))
+        for staged, relative in self.moves:
+            target = os.path.join(out, relative)
+            kept: str | None = None
+            if os.path.lexists(target):
+                kept = backup()
+                try:
+                    os.link(target, kept, follow_symlinks=False)
+                except OSError:  # no hard links here (FAT): moved aside for a moment
+                    os.rename(target, kept)
+            self._undo.append(("moved", relative, kept))
+            if not replace(staged, target):
+                copied.add(relative)
+        for relative in self.deletes:
+            path = os.path.join(out, relative)
+            if os.path.isfile(path) or os.path.islink(path):
+                aside = backup()
+                os.rename(path, aside)
+                self._undo.append(("deleted", relative, aside))
+
+    def undo(self) -> None:
+        """Put back what `apply` did, newest first; remove the journal. Best effort: a
+        step that fails is skipped (and said, should the output not be as it was)."""
+        failed = []
+        for action, relative, kept in reversed(self._undo):
+            path = os.path.join(self.output, relative)
+            try:
+                if action == "tree":
+                    os.rename(path, os.path.join(self.staging, "tree"))
+                elif action == "removed-folder":
+                    os.mkdir(path)
+                elif action == "made":
+                    os.rmdir(path)
+                elif action == "moved" and kept is not None:
+                    os.replace(kept, path)
+                elif action == "moved":
+                    os.unlink(path)
+                elif action == "deleted" and kept is not None:
+                    os.rename(kept, path)
+            except OSError as error:
+                failed.append(f"{relative}: {error.strerror}")
+        self._undo.clear()
+        self.path.unlink(missing_ok=True)
+        if failed:
+            raise SiteError(f"the commit into {display_path(Path(self.output))} failed and "
+                            f"could not be undone everywhere ({'; '.join(failed[:3])}); "
+                            "run the build again")
+
+    def _remove_emptied_folders(self) -> None:
+        out = self.output
+        for relative in sorted(self.deletes + self.clear, reverse=True):
+            folder = os.path.dirname(os.path.join(out, relative))
+            while folder != out and folder.startswith(out + os.sep):
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
+
+    # -- at the next start: roll forward ----------------------------------------------
+
+    def roll_forward(self) -> None:
+        """Finish a commit a killed build started (each step is skipped once done)."""
+        out = self.output
+        if self.tree:
+            tree = os.path.join(self.staging, "tree")
+            if os.path.isdir(tree):
+                with contextlib.suppress(OSError):
+                    os.rmdir(out)  # an empty folder: the tree takes its place
+                if not os.path.exists(out):
+                    os.makedirs(os.path.dirname(out), exist_ok=True)
+                    os.rename(tree, out)
+        else:
+            for relative in self.clear:
+                path = os.path.join(out, relative)
+                if os.path.isfile(path) or os.path.islink(path):
+                    os.unlink(path)
+            for relative in self.folders:
+                os.makedirs(os.path.join(out, relative), exist_ok=True)
+            for staged, relative in self.moves:
+                if os.path.exists(staged):
+                    replace(staged, os.path.join(out, relative))
+            for relative in self.deletes:
+                path = os.path.join(out, relative)
+                if os.path.isfile(path) or os.path.islink(path):
+                    os.unlink(path)
+        if self.manifest is not None and os.path.exists(self.staged_manifest):
+            os.replace(self.staged_manifest, self.manifest)
+        self._remove_emptied_folders()
+        self.path.unlink(missing_ok=True)
+
+
+def is_inside(relative: str) -> bool:
+    """Whether a manifest entry names a file inside the output folder."""
+    parts = relative.split("/")
+    return bool(relative) and not relative.startswith("/") and "\\" not in relative \
+        and "\0" not in relative and all(part not in ("", ".", "..") for part in parts)
+
+
+def replace(source: str, target: str) -> bool:
+    """Atomically put `source` at `target`: a rename, or where the two are on different
+    file systems (a bind mount), a copy to a temporary file beside the target, renamed;
+    the temporary file is removed on failure. False when it was copied."""
+    try:
+        os.replace(source, target)
+        return True
+    except OSError as error:
+        import errno
+
+        if error.errno != errno.EXDEV:
+            raise
+    import shutil
+
+    folder, name = os.path.split(target)
+    temporary = os.path.join(folder, f".{name}.renderer-tmp")
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return False
+
+
+def recover(cache: Path, warn: Any) -> None:
+    """Roll forward the commit of every build into an output of this site that was
+    killed mid-commit (its lock is free), then remove staging folders of builds that
+    are no longer running. Run at the start of every command that reads the site."""
+    if not cache.is_dir():
+        return
+    for path in sorted(cache.glob(f"{JOURNAL_PREFIX}*.json")):
+        name = path.name[len(JOURNAL_PREFIX):-len(".json")]
+        lock = try_lock(cache / f"lock-{name}")
+        if lock is None:
+            continue  # that build is running: its commit is its own
+        try:
+            try:
+                journal = Journal.read(path)
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                warn(f"{path}: discarding an unreadable commit journal ({error})")
+                path.unlink(missing_ok=True)
+                continue
+            if not os.path.isdir(journal.staging):  # moved or deleted by hand since
+                warn(f"the commit of an interrupted build into "
+                     f"{display_path(Path(journal.output))} cannot be finished: its staging "
+                     "folder is gone; the next build puts the output right")
+                path.unlink(missing_ok=True)
+                continue
+            try:
+                journal.roll_forward()
+            except OSError as error:
+                raise SiteError(f"could not finish the commit of an interrupted build into "
+                                f"{display_path(Path(journal.output))}: "
+                                f"{describe(error)}; free the space and run renderer again "
+                                "(the journal is kept)", file=path) from None
+            warn(f"finished the commit of an interrupted build into "
+                 f"{display_path(Path(journal.output))}")
+            remove_folder(journal.staging)
+        finally:
+            lock.close()
+    remove_stale_staging(cache, STAGING_PREFIX)
+    for entry in os.scandir(cache):  # `.<file>.<pid>.tmp`: half-written by a killed build
+        name = entry.name
+        if name.startswith(".") and name.endswith(".tmp") and fcntl is not None \
+                and _gone(f"staging-{name.rsplit('.', 2)[-2]}"):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+def remove_stale_staging(folder: Path, prefix: str) -> None:
+    """Remove the staging folders named `prefix`* in `folder` whose build is gone."""
+    try:
+        names = [entry.name for entry in os.scandir(folder)
+                 if entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    if fcntl is None:
+        return
+    for name in names:
+        path = folder / name
+        lock = try_lock(path / "lock") if (path / "lock").exists() else None
+        if lock is None and (path / "lock").exists():
+            continue  # held: that build is running
+        if lock is None and not _gone(name):
+            continue  # without a lock (an older renderer): its process may still run
+        try:
+            remove_folder(str(path))
+        finally:
+            if lock is not None:
+                lock.close()
+
+
+def _gone(name: str) -> bool:
+    """Whether the process named in a staging folder's name (`staging-<pid>-...`) is
+    gone; a name without one is of an older renderer, whose builds have ended."""
+    parts = name.rsplit("staging-", 1)[-1].split("-")
+    if not parts[0].isdigit():
+        return True
+    try:
+        os.kill(int(parts[0]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def remove_folder(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def describe(error: Exception) -> str:
+    """An OSError (or an SQLite error) as a user reads it: `path: no space left on
+    device`."""
+    reason = (getattr(error, "strerror", None) or str(error)).rstrip(".")
+    reason = reason[:1].lower() + reason[1:]
+    where = getattr(error, "filename", None)
+    return f"{display_path(Path(os.fsdecode(where)))}: {reason}" if where else reason
