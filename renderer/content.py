@@ -18,6 +18,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from . import mdlinks
 from .config import MarkdownSettings
 from .digests import code_stamp, text_digest
 from .errors import ConfigError, ContentError
@@ -43,25 +44,25 @@ def markdown_libraries(extensions: tuple[str, ...]) -> list[str]:
 
 
 class MarkdownConverter:
-    """Python-Markdown with the site's settings, and a cache of HTML by source text.
+    """Python-Markdown with the site's settings, and a cache of HTML by source text (any
+    mutable mapping: the build's is kept on disk, so an unchanged body is never converted
+    twice, even across builds). Python-Markdown is imported on the first cache miss.
 
-    `cache` may be any mutable mapping; the build passes one kept on disk so that an
-    unchanged body is never converted twice, even across builds. Python-Markdown itself
-    is imported on the first conversion that misses the cache.
-
-    A `markdown.Markdown` instance keeps the state of the text it converts (`reset`,
-    then `convert`), so each thread has its own: under a threaded WSGI server, one shared
-    instance mixed one post's code blocks into another's HTML.
-    """
+    A `markdown.Markdown` instance keeps the state of the text it converts, so each thread
+    has its own: under a threaded WSGI server, one shared instance mixed one post's code
+    blocks into another's HTML."""
 
     def __init__(self, settings: MarkdownSettings,
-                 cache: MutableMapping[str, tuple[str, str]] | None = None) -> None:
+                 cache: MutableMapping[str, tuple[str, str]] | None = None,
+                 base_path: str = "/") -> None:
         self.settings = settings
         self.cache: MutableMapping[str, tuple[str, str]] = {} if cache is None else cache
         self.has_toc = "toc" in settings.extensions
+        self.base_path = base_path
+        self.links: Callable[[str, Path | None], str] | None = None  # see mdlinks.py
         self._local = threading.local()  # .markdown: this thread's instance
-        salt = json.dumps([settings.extensions, settings.extension_configs],
-                          default=dict, sort_keys=True)
+        salt = json.dumps([settings.extensions, settings.extension_configs, base_path,
+                           mdlinks.VERSION], default=dict, sort_keys=True)
         self._salt = text_digest(salt + code_stamp(markdown_libraries(settings.extensions)))
 
     def convert(self, text: str) -> tuple[str, str]:
@@ -72,24 +73,24 @@ class MarkdownConverter:
         """The cache's key for a text known by its digest: these settings, this code."""
         return f"{self._salt}:{digest}"
 
-    def convert_digest(self, digest: str, load: Callable[[], str]) -> tuple[str, str]:
-        """Like `convert`, for a text known by its digest and read only on a cache miss."""
+    def convert_digest(self, digest: str, load: Callable[[], str],
+                       source: Path | None = None) -> tuple[str, str]:
+        """Like `convert`, for a text known by its digest and read only on a cache miss;
+        its links to Markdown files resolved from `source`, its file (mdlinks.py)."""
         key = self.cache_key(digest)
         try:
-            return self.cache[key]
+            result = self.cache[key]
         except KeyError:
-            pass
-        markdown = self.load()
-        markdown.reset()
-        html = markdown.convert(load())
-        result = (html, getattr(markdown, "toc", ""))
-        self.cache[key] = result
+            markdown = self.load()
+            markdown.reset()
+            result = self.cache[key] = (markdown.convert(load()), getattr(markdown, "toc", ""))
+        if self.links is not None and mdlinks.MARK in result[0]:
+            return self.links(result[0], source), result[1]
         return result
 
     def load(self) -> Any:
-        """This thread's Python-Markdown converter, made (and Python-Markdown imported) if
-        not done yet. The build makes it before forking workers, so that they do not do
-        it each: a forked worker's one thread is the thread that forked it."""
+        """This thread's Python-Markdown converter, made if not yet. The build makes it
+        before forking workers (a forked worker's one thread is the one that forked)."""
         markdown = getattr(self._local, "markdown", None)
         if markdown is None:
             markdown = self._local.markdown = self._load_markdown()
@@ -114,7 +115,7 @@ class MarkdownConverter:
 
         import markdown
 
-        extensions: list[Any] = []
+        extensions: list[Any] = [mdlinks.markdown_extension(self.base_path)]
         configs = {}
         for name in names:
             options = dict(self.settings.extension_configs.get(name, {}))
@@ -184,7 +185,7 @@ class Page(Mapping[str, Any]):
         # list of pages lives as long as the site, and its HTML need not.
         if self.on_body is not None:
             self.on_body(self.path)
-        html, toc = self._converter.convert_digest(self._digest, lambda: self.body)
+        html, toc = self._converter.convert_digest(self._digest, lambda: self.body, self.path)
         return Markup(html if key == "content" else toc)
 
     def __getattr__(self, name: str) -> Any:

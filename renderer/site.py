@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .config import RouteSpec, SiteConfig, load_config
 from .content import MarkdownConverter, Page
 from .errors import RouteError, SiteError
+from .mdlinks import MarkdownLinks
 from .records import FrontMatterCache, Record
 from .routing import (
     Router,
@@ -58,8 +59,10 @@ class Site:
                  url_memo: dict[str, str] | None = None) -> None:
         self.config = config
         self.drafts = drafts
-        self.converter = MarkdownConverter(config.markdown, markdown_cache)
+        self.converter = MarkdownConverter(config.markdown, markdown_cache, config.base_path)
         self.sources = Sources(config, self.converter, drafts=drafts, page_cache=page_cache)
+        self.converter.links = MarkdownLinks(  # what a page reads is noted in its record
+            config, self.targets, lambda: (self.sources._reading() or [None])[-1]).resolve
         self.router = Router(config, url_memo)
         self._targets: dict[str, Target] | None = None
         self._targets_record = Record()
