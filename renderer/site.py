@@ -62,7 +62,7 @@ class Site:
         self.converter = MarkdownConverter(config.markdown, markdown_cache, config.base_path)
         self.sources = Sources(config, self.converter, drafts=drafts, page_cache=page_cache)
         self.converter.links = MarkdownLinks(  # what a page reads is noted in its record
-            config, self.targets, lambda: (self.sources._reading() or [None])[-1]).resolve
+            config, self.targets, lambda: next(reversed(self.sources._reading()), None)).resolve
         self.router = Router(config, url_memo)
         self._targets: dict[str, Target] | None = None
         self._targets_record = Record()
