@@ -16,12 +16,13 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .buildconfig import BuildSettings, check_build
 from .errors import ConfigError, did_you_mean
 from .symlinks import leads_out, refusal
 from .toml_lines import decode_toml, locate_keys, toml_error_line, toml_message
 
 CONFIG_NAME = "site.toml"
-TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes")
+TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes", "build")
 ROUTE_KEYS = ("url", "template", "name", "each", "page", "context")
 MARKDOWN_KEYS = ("extensions", "extension_configs")
 SOURCE_TABLE_KEYS = ("glob", "path", "sort")
@@ -112,6 +113,7 @@ class SiteConfig:
     routes: tuple[RouteSpec, ...]
     lines: Mapping[tuple[str | int, ...], int] = field(repr=False)
     follow_symlinks: bool = False  # [site] follow_symlinks: links out of the site folder
+    build: BuildSettings = BuildSettings()
 
     def line_of(self, *key: str | int) -> int | None:
         """The line of a key, or of the nearest table around it."""
@@ -182,6 +184,7 @@ class _Checker:
             routes=routes,
             lines=MappingProxyType(self.lines),
             follow_symlinks=self.follow,
+            build=check_build(self.table("build"), self.unknown_keys, self.fail),
         )
 
     def unknown_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...],

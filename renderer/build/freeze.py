@@ -37,7 +37,7 @@ from ..errors import LinkError, SiteError, display_path
 from ..routing import Target
 from ..site import Site
 from ..symlinks import leads_out
-from .links import LinkCheck, format_broken
+from .links import LinkCheck
 from .markdown_store import MarkdownStore
 from .page_cache import PageCache, pickle_fields
 from .publish import commit
@@ -127,9 +127,7 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         broken = links.finish()
         skipped = skipped_links(cache / f"links-{name}.json", key, site.sources.links.skipped,
                                 config.root, clean=clean)
-        warnings = link_warnings(skipped) + [format_broken(site, output, problem)
-                                             for output in sorted(broken)
-                                             for problem in broken[output]]
+        warnings = link_warnings(skipped) + links.warnings(broken, rendered)
         result = BuildResult(out, rendered=len(rendered), warnings=warnings)
         if strict and result.warnings:
             what = "warnings" if skipped else "broken links"
