@@ -129,7 +129,7 @@ def format_broken(site: Site, output: str, problem: tuple[str, str, str],
             display_path(config.root / name)
         if kind == "missing" and line and link.lower().endswith(MARKDOWN_SUFFIXES) \
                 and name.endswith(MARKDOWN_SUFFIXES):  # a Markdown file no route renders
-            named = os.path.normpath(os.path.join(os.path.dirname(name), unquote(link)))
+            named = display_path(config.root / os.path.dirname(name) / unquote(link))
             return f"{where}: link to {link} ({named}), a Markdown file that no route " \
                    f"renders (in {page})"
     what = {"draft": "a draft", "outside": f"outside the site's base path {config.base_path}"
