@@ -9,11 +9,11 @@ import re
 import shutil
 from pathlib import Path
 
-import renderer
 from conftest import make_site, run_cli, run_renderer, tree
 from serving import running, strip_reload_script, write
 from werkzeug.test import Client
 
+import renderer
 from renderer.build import build
 from renderer.errors import display_path
 
