@@ -75,8 +75,7 @@ class MarkdownConverter:
 
     def convert_digest(self, digest: str, load: Callable[[], str],
                        source: Path | None = None) -> tuple[str, str]:
-        """Like `convert`, for a text known by its digest and read only on a cache miss;
-        its links to Markdown files resolved from `source`, its file (mdlinks.py)."""
+        """Like `convert`, for a text known by its digest (read on a cache miss) in `source`."""
         key = self.cache_key(digest)
         try:
             result = self.cache[key]
@@ -84,9 +83,10 @@ class MarkdownConverter:
             markdown = self.load()
             markdown.reset()
             result = self.cache[key] = (markdown.convert(load()), getattr(markdown, "toc", ""))
-        if self.links is not None and mdlinks.MARK in result[0]:
-            return self.links(result[0], source), result[1]
-        return result
+        if mdlinks.MARK not in result[0]:
+            return result
+        resolve = self.links or mdlinks.unmarked  # links to Markdown files, from `source`
+        return resolve(result[0], source), result[1]
 
     def load(self) -> Any:
         """This thread's Python-Markdown converter, made if not yet. The build makes it

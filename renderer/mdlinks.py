@@ -59,6 +59,12 @@ def _scheme(href: str) -> bool:
     return ":" in head and bool(urlsplit(href).scheme)
 
 
+def unmarked(text: str, source: Path | None = None) -> str:
+    """HTML with its marks taken out, the links as written: for a converter that no site
+    gave a `MarkdownLinks`."""
+    return text.replace(MARK, "")
+
+
 def markdown_extension(base_path: str) -> Any:
     """The Python-Markdown extension that rewrites links (see `rewrite`)."""
     from markdown.extensions import Extension
