@@ -123,8 +123,8 @@ def test_a_link_no_route_renders_warns_with_file_and_line(tmp_path: Path) -> Non
     assert code == 0, stderr
     warnings = sorted(line for line in stderr.splitlines() if line.startswith("warning: "))
     assert warnings == [
-        "warning: site/content/posts/b.md:7: link to c.md (site/content/posts/c.md), a Markdown "
-        "file that no route renders (in site/build/posts/bee/index.html)",
+        "warning: site/content/posts/b.md:7: link to c.md (site/content/posts/c.md), a draft "
+        "(in site/build/posts/bee/index.html)",
         "warning: site/content/posts/b.md:7: link to gone.md (site/content/posts/gone.md), a "
         "Markdown file that no route renders (in site/build/posts/bee/index.html)",
     ], stderr

@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
+from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from ..config import MARKDOWN_SUFFIXES
+from ..content import read_page
 from ..errors import SiteError, display_path
 from ..routing import Target, request_candidates
 from ..site import Site
@@ -129,13 +131,21 @@ def format_broken(site: Site, output: str, problem: tuple[str, str, str],
             display_path(config.root / name)
         if kind == "missing" and line and link.lower().endswith(MARKDOWN_SUFFIXES) \
                 and name.endswith(MARKDOWN_SUFFIXES):  # a Markdown file no route renders
-            named = display_path(config.root / os.path.dirname(name) / unquote(link))
-            return f"{where}: link to {link} ({named}), a Markdown file that no route " \
-                   f"renders (in {page})"
+            file = config.root / os.path.dirname(name) / unquote(link)
+            what = "a draft" if _is_draft(file, config.root) else \
+                "a Markdown file that no route renders"
+            return f"{where}: link to {link} ({display_path(file)}), {what} (in {page})"
     what = {"draft": "a draft", "outside": f"outside the site's base path {config.base_path}"
             }.get(kind, "a URL the site does not produce")
     return f"{where}: link to {link} ({url}), {what} (in {page})" if where else \
         f"{page}: link to {link} ({url}), {what}"
+
+
+def _is_draft(path: Path, root: Path) -> bool:
+    try:
+        return read_page(path, root)[0].get("draft") is True
+    except (SiteError, OSError):
+        return False
 
 
 def resolve_link(page_url: str, link: str) -> str | None:
