@@ -159,7 +159,7 @@ BASE_SITE = {
     "templates/index.html": """\
         {% for post in data.posts %}<a href="{{ url_for('post', slug=post.slug) }}">x</a>
         {% endfor %}
-        <a href="/blog/">the blog</a> <a href="/legacy/old/">old</a>
+        <a href="/blog/">the blog</a> <a href="/legacy/old/">old</a> <a href="/docs">home</a>
         """,
     "content/posts/a.md": "---\ntitle: A\n---\nSee [b](../b/).\n\nThe [blog](/blog/).\n",
 }

@@ -76,7 +76,9 @@ class LinkCheck:
                     self.rooted[link] = path
             if path is None or self.ignore and self._ignored(link, path):
                 continue
-            if not path.startswith(base_path):
+            if path + "/" == base_path:
+                path = base_path  # "/docs" for "/docs/": hosts and serve redirect it
+            elif not path.startswith(base_path):
                 problems.append((link, path, "outside"))  # another site's on this host?
                 continue
             url = "/" + path[len(base_path):]
