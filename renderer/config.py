@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .buildconfig import BuildSettings, check_build
 from .errors import ConfigError, did_you_mean
 from .extension_settings import (
     PygmentsStyle,
@@ -29,7 +30,7 @@ from .symlinks import leads_out, refusal
 from .toml_lines import decode_toml, locate_keys, toml_error_line, toml_message
 
 CONFIG_NAME = "site.toml"
-TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes", "templates")
+TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes", "templates", "build")
 ROUTE_KEYS = ("url", "template", "name", "each", "page", "context")
 MARKDOWN_KEYS = ("extensions", "extension_configs", "pygments_style")
 SOURCE_TABLE_KEYS = ("glob", "path", "sort")
@@ -125,6 +126,7 @@ class SiteConfig:
     follow_symlinks: bool = False  # [site] follow_symlinks: links out of the site folder
     template_files: TemplateFiles = TemplateFiles()
     fingerprint: bool = False  # [site] fingerprint: a content hash on static URLs
+    build: BuildSettings = BuildSettings()
 
     def line_of(self, *key: str | int) -> int | None:
         """The line of a key, or of the nearest table around it."""
@@ -197,6 +199,7 @@ class _Checker:
             follow_symlinks=self.follow,
             template_files=template_files(self, self.raw.get("templates", {})),
             fingerprint=fingerprint(self, site),
+            build=check_build(self.table("build"), self.unknown_keys, self.fail),
         )
 
     def unknown_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...],

@@ -74,7 +74,7 @@ class Page(Mapping[str, Any]):
         # list of pages lives as long as the site, and its HTML need not.
         if self.on_body is not None:
             self.on_body(self.path)
-        html, toc = self._converter.convert_digest(self._digest, lambda: self.body)
+        html, toc = self._converter.convert_digest(self._digest, lambda: self.body, self.path)
         return Markup(html if key == "content" else toc)
 
     def __getattr__(self, name: str) -> Any:

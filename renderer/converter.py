@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from . import mdlinks
 from .config import MarkdownSettings
 from .digests import code_stamp, file_digest, text_digest
 from .errors import ConfigError, did_you_mean
@@ -56,8 +57,11 @@ class MarkdownConverter:
     """
 
     def __init__(self, settings: MarkdownSettings,
-                 cache: MutableMapping[str, tuple[str, str]] | None = None) -> None:
+                 cache: MutableMapping[str, tuple[str, str]] | None = None,
+                 base_path: str = "/") -> None:
         self.settings = settings
+        self.base_path = base_path
+        self.links: Callable[[str, Path | None], str] | None = None  # see mdlinks.py
         self.cache: MutableMapping[str, tuple[str, str]] = {} if cache is None else cache
         self.has_toc = "toc" in settings.extensions
         self.extension_files = frozenset(settings.extension_files.values())
@@ -69,8 +73,8 @@ class MarkdownConverter:
 
     def _make_salt(self) -> str:
         settings = self.settings
-        salt = json.dumps([settings.extensions, settings.extension_configs],
-                          default=dict, sort_keys=True)
+        salt = json.dumps([settings.extensions, settings.extension_configs, self.base_path,
+                           mdlinks.VERSION], default=dict, sort_keys=True)
         files = "".join(f"\0{path}\0{_digest(path)}" for path in sorted(self.extension_files))
         return text_digest(salt + code_stamp(markdown_libraries(settings.extensions)) + files)
 
@@ -88,21 +92,24 @@ class MarkdownConverter:
         """The cache's key for a text known by its digest: these settings, this code."""
         return f"{self._salt}:{digest}"
 
-    def convert_digest(self, digest: str, load: Callable[[], str]) -> tuple[str, str]:
-        """Like `convert`, for a text known by its digest and read only on a cache miss."""
+    def convert_digest(self, digest: str, load: Callable[[], str],
+                       source: Path | None = None) -> tuple[str, str]:
+        """Like `convert`, for a text known by its digest (read on a cache miss) in
+        `source`. The cache keeps the HTML with links to Markdown files marked, by text
+        alone; they are resolved from `source` each time (see mdlinks.py)."""
         if self.on_convert is not None:
             self.on_convert()
         key = self.cache_key(digest)
         try:
-            return self.cache[key]
+            result = self.cache[key]
         except KeyError:
-            pass
-        markdown = self.load()
-        markdown.reset()
-        html = markdown.convert(load())
-        result = (html, getattr(markdown, "toc", ""))
-        self.cache[key] = result
-        return result
+            markdown = self.load()
+            markdown.reset()
+            result = self.cache[key] = (markdown.convert(load()), getattr(markdown, "toc", ""))
+        if mdlinks.MARK not in result[0]:
+            return result
+        resolve = self.links or mdlinks.unmarked  # links to Markdown files, from `source`
+        return resolve(result[0], source), result[1]
 
     def load(self) -> Any:
         """This thread's Python-Markdown converter, made (and Python-Markdown imported) if
@@ -134,7 +141,7 @@ class MarkdownConverter:
 
         import markdown
 
-        extensions: list[Any] = []
+        extensions: list[Any] = [mdlinks.markdown_extension(self.base_path)]
         configs = {}
         for name in names:
             options = dict(self.settings.extension_configs.get(name, {}))

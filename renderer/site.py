@@ -21,6 +21,7 @@ from .content import Page
 from .converter import MarkdownConverter
 from .errors import RouteError, SiteError
 from .filters import SiteURL, url_list
+from .mdlinks import MarkdownLinks
 from .records import FrontMatterCache, Record
 from .routing import (
     Router,
@@ -61,8 +62,10 @@ class Site:
                  url_memo: dict[str, str] | None = None) -> None:
         self.config = config
         self.drafts = drafts
-        self.converter = MarkdownConverter(config.markdown, markdown_cache)
+        self.converter = MarkdownConverter(config.markdown, markdown_cache, config.base_path)
         self.sources = Sources(config, self.converter, drafts=drafts, page_cache=page_cache)
+        self.converter.links = MarkdownLinks(  # what a page reads is noted in its record
+            config, self.targets, lambda: next(reversed(self.sources._reading()), None)).resolve
         self.router = Router(config, url_memo)
         self.assets = Assets(config, self.sources, self.router)  # url_for, pygments.css
         self._targets: dict[str, Target] | None = None

@@ -57,6 +57,7 @@ from renderer.errors import SiteError, display_path
 # the same size. The index and the tag pages list front matter only; the feed and the
 # summaries page print post bodies (`post.content`, and a summary made from it), and so
 # may a variant of the index and of the Python source: a body-only edit must render those.
+# Post bodies link to other posts' Markdown files, which steps rename, delete and draft.
 
 SITE_TOML = """\
 [site]
@@ -124,6 +125,8 @@ SITE_TOML_VARIANTS = [
     SITE_TOML.replace('sort = "-date"', 'sort = "title"'),  # same size, another order
     SITE_TOML.replace('extensions = ["toc"]', 'extensions = ["toc", "tables"]'),
     SITE_TOML.replace('"friendly"', '{ light = "friendly", dark = "monokai" }'),
+    # A base path: Markdown links from the root get it, template links outside it break.
+    SITE_TOML.replace('base_url = "https://example.org/"', 'base_url = "https://example.org/b/"'),
 ]
 
 
@@ -314,6 +317,9 @@ PARAGRAPHS = [
     "A [link to a](../a/) and [to tag x](/tags/x/).",
     "A [link to d](/posts/d/).",
     "Plain words <b>bold</b>.",
+    # Links to Markdown files: posts that may be renamed (slug), deleted or drafts.
+    "See [post a](a.md), [post d](d.md#top) and [about](../about.md).",
+    'Also [post e][e] and [b](./b.md "B").\n\n[e]: e.md',
 ]
 TAGS = ("x", "y", "z")
 POST_NAMES = ("a", "b", "c", "d", "e")
@@ -349,7 +355,7 @@ class Post:
 ABOUT = Post("About", 1, (), "## Who\n\nSomeone.")
 INITIAL_POSTS = {
     "a": Post("Alpha", 3, ("x", "y"), "# Alpha\n\nFirst *post*."),
-    "b": Post("Beta", 5, ("y",), "Second post, [link to a](../a/).", toml=True),
+    "b": Post("Beta", 5, ("y",), "Second post, [link to a](../a/), [to c](c.md).", toml=True),
     "c": Post("Gamma", 4, ("x", "z"), "## Gamma\n\nThird post."),
 }
 
@@ -422,9 +428,11 @@ def assert_same_output(incremental: Path, clean: Path) -> None:
 
 
 def broken_links(result: BuildResult) -> list[str]:
-    """The build's warnings (broken links), its output folder taken out."""
+    """The build's warnings (broken links), its output and site folders taken out (a
+    warning names the site's file the link came from)."""
     prefix = display_path(result.output)
-    return sorted(w.replace(prefix, "OUT", 1) for w in result.warnings)
+    return sorted(re.sub(r"[^\s(]*/site/", "SITE/", w.replace(prefix, "OUT"))
+                  for w in result.warnings)
 
 
 def clean_build(site: Path, folder: Path) -> tuple[Path, BuildResult]:

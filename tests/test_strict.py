@@ -125,3 +125,98 @@ def test_links_are_found_in_every_linking_tag_however_it_is_written(tmp_path: Pa
                 for line in stderr.splitlines() if line.startswith("warning: ")}
     assert reported == {"/gone/upper-a/", "/gone/lower-a/", "/gone/img.png", "/gone/app.js",
                         "/gone/icon.png", "/gone/frame/", "/gone/clip.webm"}, stderr
+
+
+def test_script_style_and_comments_hold_no_links(tmp_path: Path) -> None:
+    """`href=` inside a script, a style sheet or a comment is text, not a link; a
+    `<script src>` is one. A static HTML file is checked like a rendered page."""
+    page = """\
+        <!doctype html>
+        <script>document.write('<a href="/gone/in-script/">x</a>');</script>
+        <SCRIPT type="module">const s = `<img src="/gone/in-module.png">`;</SCRIPT>
+        <style>.x { background: url("/gone/in-style.png") } /* <a href="/gone/css/"> */</style>
+        <!-- <a href="/gone/commented/">old</a>
+             <img src="/gone/commented.png"> -->
+        <script src="/gone/app.js"></script> <a href="/gone/after/">after</a>
+        """
+    site = make_site(tmp_path, {**SITE, "static/legacy.html": page})
+    code, _, stderr = run_cli("build", site)
+    assert code == 0, stderr
+    reported = {line.split("link to ")[1].split(" ")[0]
+                for line in stderr.splitlines() if line.startswith("warning: ")}
+    assert reported == {"/gone/app.js", "/gone/after/"}, stderr
+    good = make_site(tmp_path, {**SITE, "static/legacy.html": page.replace(
+        '<script src="/gone/app.js"></script> <a href="/gone/after/">after</a>', "")},
+        folder="good")
+    code, _, stderr = run_cli("build", good, "--strict")
+    assert code == 0, stderr
+
+
+BASE_SITE = {
+    **SITE,
+    "site.toml": SITE["site.toml"].replace('title = "Strict"', 'title = "Strict"\n'
+                                           'base_url = "https://example.org/docs/"'),
+    "templates/index.html": """\
+        {% for post in data.posts %}<a href="{{ url_for('post', slug=post.slug) }}">x</a>
+        {% endfor %}
+        <a href="/blog/">the blog</a> <a href="/legacy/old/">old</a> <a href="/docs">home</a>
+        """,
+    "content/posts/a.md": "---\ntitle: A\n---\nSee [b](../b/).\n\nThe [blog](/blog/).\n",
+}
+
+
+def test_links_outside_the_base_path_are_checked_and_ignore_links_skips(
+        tmp_path: Path) -> None:
+    site = make_site(tmp_path, BASE_SITE)
+    code, stdout, stderr = run_renderer("build", site, cwd=tmp_path)
+    assert code == 0, stderr
+    warnings = sorted(line for line in stderr.splitlines() if line.startswith("warning: "))
+    assert warnings == [
+        # The Markdown link /blog/ got the base path: it is the site's own /blog/.
+        "warning: site/content/posts/a.md:6: link to /docs/blog/ (/blog/), a URL the site "
+        "does not produce (in site/build/posts/a/index.html)",
+        "warning: site/templates/index.html:3: link to /blog/ (/blog/), outside the site's "
+        "base path /docs/ (in site/build/index.html)",
+        "warning: site/templates/index.html:3: link to /legacy/old/ (/legacy/old/), outside "
+        "the site's base path /docs/ (in site/build/index.html)",
+    ], stderr
+
+    (site / "site.toml").write_text((site / "site.toml").read_text()
+                                    + '\n[build]\nignore_links = ["/legacy/*", "/blog/"]\n')
+    code, stdout, stderr = run_cli("build", site, "--strict")
+    assert code == 0, stderr
+    assert "0 warnings" in stdout
+
+
+def test_a_warning_names_the_data_file_a_link_came_from(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {
+        **SITE,
+        "site.toml": SITE["site.toml"].replace('posts = "content/posts/*.md"',
+                                               'posts = "content/posts/*.md"\n'
+                                               'nav = "content/nav.yaml"'),
+        "content/nav.yaml": "items:\n  - {label: Home, href: /}\n  - {label: Gone, href: /gone/}\n",
+        "templates/index.html": '{% for item in data.nav["items"] %}'
+                                '<a href="{{ item.href }}">{{ item.label }}</a>{% endfor %}\n'
+                                '<a href="{{ \'/else\' ~ \'where/\' }}">made</a>\n',
+    })
+    code, _, stderr = run_cli("build", site, cwd=tmp_path)
+    assert code == 0, stderr
+    assert "warning: site/content/nav.yaml:3: link to /gone/ (/gone/), a URL the site does " \
+           "not produce (in site/build/index.html)" in stderr
+    # Written nowhere as it is: the page's template, without a line.
+    assert "warning: site/templates/index.html: link to /elsewhere/ (/elsewhere/)" in stderr
+
+
+def test_a_bad_build_table_is_a_located_error(tmp_path: Path) -> None:
+    for table, message in (
+            ('[build]\nignore_link = ["/x/*"]\n',
+             'build.ignore_link: unknown key "ignore_link" (did you mean "ignore_links"?)'),
+            ('[build]\nignore_links = "/x/*"\n',
+             "build.ignore_links: must be a list of link patterns"),
+            ("build = 3\n", "build: must be a table ([build])")):
+        site = make_site(tmp_path, {**SITE, "site.toml": table + SITE["site.toml"]},
+                         folder=f"site{len(message)}")
+        code, _, stderr = run_cli("build", site, cwd=site)
+        assert code == 1
+        assert stderr.startswith(f"error: site.toml:{1 if 'build =' in table else 2}: {message}"), \
+            stderr

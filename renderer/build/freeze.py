@@ -39,7 +39,7 @@ from ..routing import Target
 from ..site import Site
 from ..symlinks import leads_out
 from .journal import JOURNAL_PREFIX, describe, recover, remove_stale_staging, try_lock
-from .links import LinkCheck, format_broken
+from .links import LinkCheck
 from .markdown_store import MarkdownStore
 from .page_cache import PageCache, pickle_fields
 from .publish import commit
@@ -160,9 +160,7 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
         broken = links.finish()
         skipped = skipped_links(cache / f"links-{name}.json", key, site.sources.links.skipped,
                                 config.root, clean=clean)
-        warnings = link_warnings(skipped) + [format_broken(site, output, problem)
-                                             for output in sorted(broken)
-                                             for problem in broken[output]]
+        warnings = link_warnings(skipped) + links.warnings(broken, rendered)
         result = BuildResult(out, rendered=len(rendered), warnings=warnings)
         if strict and result.warnings:
             what = "warnings" if skipped else "broken links"

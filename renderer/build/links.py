@@ -6,11 +6,18 @@ links to what it linked to then, so only new renderings are checked.
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+import os
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
 
+from ..config import MARKDOWN_SUFFIXES
+from ..content import read_page
 from ..errors import SiteError, display_path
 from ..routing import Target, request_candidates
 from ..site import Site
+from .linkscan import Origins
 from .rendering import Rendering
 from .state import BuildState
 
@@ -29,6 +36,7 @@ class LinkCheck:
         self.targets = targets
         self.state = state
         self.base_path = site.config.base_path
+        self.ignore = site.config.build.ignore_links
         self.known: dict[str, bool] = {}  # a site links to the same few URLs from many pages
         self.rooted: dict[str, str | None] = {}  # links from the root resolve alike anywhere
         self.draft_urls: set[str] | None = None
@@ -56,17 +64,24 @@ class LinkCheck:
         return broken
 
     def _problems(self, output: str, links: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
-        page_url = self.base_path + self.targets[output].url.lstrip("/")
+        base_path = self.base_path
+        page_url = base_path + self.targets[output].url.lstrip("/")
         problems = []
         for link in links:
             if link in self.rooted:
-                url = self.rooted[link]
+                path = self.rooted[link]
             else:
-                url = resolve_link(page_url, link, self.base_path)
+                path = resolve_link(page_url, link)
                 if link.startswith("/"):
-                    self.rooted[link] = url
-            if url is None:
+                    self.rooted[link] = path
+            if path is None or self.ignore and self._ignored(link, path):
                 continue
+            if path + "/" == base_path:
+                path = base_path  # "/docs" for "/docs/": hosts and serve redirect it
+            elif not path.startswith(base_path):
+                problems.append((link, path, "outside"))  # another site's on this host?
+                continue
+            url = "/" + path[len(base_path):]
             if url not in self.known:
                 self.known[url] = produces(url, self.targets)
             if self.known[url]:
@@ -76,27 +91,76 @@ class LinkCheck:
             problems.append((link, url, "draft" if url in self.draft_urls else "missing"))
         return tuple(problems)
 
+    def _ignored(self, link: str, path: str) -> bool:
+        """Whether `[build] ignore_links` skips a link: a pattern matches it as written,
+        as a path from the server's root, or as a path from the site's base path."""
+        inside = "/" + path[len(self.base_path):] if path.startswith(self.base_path) else path
+        return any(fnmatchcase(form, pattern) for pattern in self.ignore
+                   for form in (link, path, inside))
 
-def format_broken(site: Site, output: str, problem: tuple[str, str, str]) -> str:
+    def warnings(self, broken: dict[str, tuple[tuple[str, str, str], ...]],
+                 rendered: Mapping[str, Rendering]) -> list[str]:
+        """A line for each broken link: where it came from (the Markdown file and line,
+        a data file, the template; see linkscan.Origins), what it is, and the page."""
+        config = self.site.config
+        origins = Origins(config.root, config.templates, config.base_path)
+        lines = []
+        for output in sorted(broken):
+            if not broken[output]:
+                continue
+            entry = rendered.get(output)
+            read = entry.dependencies if entry is not None \
+                else self.state.outputs[output].dependencies
+            route = self.targets[output].route
+            template = config.templates / route.template if route is not None else None
+            for link, url, kind in broken[output]:
+                origin = origins.find(link, read, template)
+                lines.append(format_broken(self.site, output, (link, url, kind), origin))
+        return lines
+
+
+def format_broken(site: Site, output: str, problem: tuple[str, str, str],
+                  origin: tuple[str, int | None] | None = None) -> str:
+    """`file:line: link to LINK (URL), what it is (in OUTPUT)`, where `origin` is the
+    file (relative to the site folder) and line the link came from."""
     link, url, kind = problem
-    what = "a draft" if kind == "draft" else "a URL the site does not produce"
-    return f"{display_path(site.config.output / output)}: link to {link} ({url}), {what}"
+    config = site.config
+    page = display_path(config.output / output)
+    where = ""
+    if origin is not None:
+        name, line = origin
+        where = f"{display_path(config.root / name)}:{line}" if line else \
+            display_path(config.root / name)
+        if kind == "missing" and line and link.lower().endswith(MARKDOWN_SUFFIXES) \
+                and name.endswith(MARKDOWN_SUFFIXES):  # a Markdown file no route renders
+            file = config.root / os.path.dirname(name) / unquote(link)
+            what = "a draft" if _is_draft(file, config.root) else \
+                "a Markdown file that no route renders"
+            return f"{where}: link to {link} ({display_path(file)}), {what} (in {page})"
+    what = {"draft": "a draft", "outside": f"outside the site's base path {config.base_path}"
+            }.get(kind, "a URL the site does not produce")
+    return f"{where}: link to {link} ({url}), {what} (in {page})" if where else \
+        f"{page}: link to {link} ({url}), {what}"
 
 
-def resolve_link(page_url: str, link: str, base_path: str) -> str | None:
-    """A link as a site-relative path, or None when it points outside the site."""
+def _is_draft(path: Path, root: Path) -> bool:
+    try:
+        return read_page(path, root)[0].get("draft") is True
+    except (SiteError, OSError):
+        return False
+
+
+def resolve_link(page_url: str, link: str) -> str | None:
+    """A link as a path from the server's root, or None when it points elsewhere (another
+    host, another scheme)."""
     if not link or link.startswith(("https:", "http:", "//", "mailto:", "tel:", "data:",
                                     "javascript:")):
         return None  # the common schemes without urlsplit's cost: a site links out a lot
     if link.startswith("/") and "/." not in link:
-        path = link  # already absolute and plain: the common case, without urljoin's cost
-    elif urlsplit(link).scheme:
+        return link  # already absolute and plain: the common case, without urljoin's cost
+    if urlsplit(link).scheme:
         return None
-    else:
-        path = urlsplit(urljoin(page_url, link)).path
-    if not path.startswith(base_path):
-        return None
-    return "/" + path[len(base_path):]
+    return urlsplit(urljoin(page_url, link)).path
 
 
 def produces(url: str, targets: dict[str, Target]) -> bool:
