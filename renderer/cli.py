@@ -58,11 +58,20 @@ def site_errors(context: click.Context) -> Iterator[None]:
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
 @click.option("--strict", is_flag=True, help="Fail on warnings (broken links, links to drafts).")
 @click.option("--clean", is_flag=True, help="Ignore the build cache and render everything.")
+@click.option("--now", "now_text", metavar="TIME",
+              help="Build as of this time (2030-01-01, 2030-01-01T09:00+02:00): pages dated "
+                   "up to it are published. Default: now.")
 @click.pass_context
 def build(context: click.Context, site: Path, output: Path | None, jobs: int | None,
-          drafts: bool, strict: bool, clean: bool) -> None:
+          drafts: bool, strict: bool, clean: bool, now_text: str | None) -> None:
     """Render every URL of SITE to static files."""
     from .build import build as run_build
+    from .dates import parse_moment
+
+    try:
+        now = parse_moment(now_text) if now_text is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--now") from None
 
     def warn(message: str) -> None:
         click.secho(f"warning: {message}", fg="yellow", err=True)
@@ -70,7 +79,7 @@ def build(context: click.Context, site: Path, output: Path | None, jobs: int | N
     with site_errors(context):
         result = run_build(site, output=output, drafts=drafts, strict=strict, clean=clean,
                            jobs=jobs or os.cpu_count() or 1, progress=progress_printer(),
-                           warn=warn)
+                           warn=warn, now=now)
         for warning in result.warnings:
             warn(warning)
         click.echo(result.summary())
