@@ -17,7 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .config import MarkdownSettings
-from .dates import front_matter_dates
+from .dates import front_matter_dates, impossible_date_line
 from .digests import code_stamp, text_digest
 from .errors import ConfigError, ContentError
 from .toml_lines import toml_error_line, toml_message
@@ -376,6 +376,9 @@ def parse_yaml(text: str, path: Path, first_line: int) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except ValueError as error:  # a YAML date that is no day: 2024-13-01 (month must be...)
+        raise ContentError(f"not a date: {error}", file=path,
+                           line=impossible_date_line(text, first_line)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         last = max(len(text.splitlines()) - 1, 0)
