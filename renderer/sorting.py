@@ -54,8 +54,11 @@ def sort_items(items: list[Any], spec: SourceSpec, config_file: Path,
                            file=config_file, line=spec.line) from None
     if missing:
         others = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        warn(f'{_origin(missing[0])}{others}: no "{key}", which source "{spec.name}" is sorted '
-             f'by ({display_path(config_file)}:{spec.line}); sorted last')
+        first = _origin(missing[0])
+        if isinstance(missing[0], Mapping) and first == missing[0].get("source"):
+            first = display_path(config_file.parent / first)  # as the other messages name it
+        warn(f'{first}{others}: no "{key}", which source "{spec.name}" is sorted by '
+             f'({display_path(config_file)}:{spec.line}); sorted last')
     return ordered + missing
 
 

@@ -254,8 +254,9 @@ def test_items_without_the_sort_key_warn_naming_the_first_and_come_last(
     site = make_site(tmp_path, UNDATED)
     code, stdout, stderr = run_renderer("build", site, "--jobs", "1")
     assert code == 0, stderr
-    warning = ('warning: content/posts/a-undated.md (and 1 more): no "date", which source '
-               f'"posts" is sorted by ({where(site, "site.toml", POSTS_LINE)}); sorted last')
+    warning = (f'warning: {display_path(site / "content/posts/a-undated.md")} (and 1 more): '
+               f'no "date", which source "posts" is sorted by '
+               f'({where(site, "site.toml", POSTS_LINE)}); sorted last')
     assert warning in stderr.splitlines(), stderr
     assert "1 warnings" in stdout
     assert index(site) == ["2024-05-01-hello", "a-undated", "b-undated"]
