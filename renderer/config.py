@@ -26,9 +26,9 @@ from .extension_settings import (
     pygments_style,
     template_files,
 )
-from .filenames import FilenamePattern, PatternError, compile_pattern
+from .filenames import FilenamePattern, checked_pattern
 from .symlinks import leads_out, refusal
-from .toml_lines import key_label, type_name
+from .toml_lines import key_label, nearest_line, type_name
 
 CONFIG_NAME = "site.toml"
 TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes", "templates")
@@ -132,11 +132,7 @@ class SiteConfig:
 
     def line_of(self, *key: str | int) -> int | None:
         """The line of a key, or of the nearest table around it."""
-        while key:
-            if key in self.lines:
-                return self.lines[key]
-            key = key[:-1]
-        return None
+        return nearest_line(self.lines, key)
 
 
 def load_config(site_dir: Path | str, *, output: Path | None = None) -> SiteConfig:
@@ -168,12 +164,7 @@ class _Checker:
 
     def fail(self, message: str, *key: str | int) -> ConfigError:
         """An error at `key`, shown with its path (`routes[2].template`) and line."""
-        line = None
-        probe = key
-        while probe and line is None:
-            line = self.lines.get(probe)
-            probe = probe[:-1]
-        where = key_label(key)
+        where, line = key_label(key), nearest_line(self.lines, key)
         return ConfigError(f"{where}: {message}" if where else message, file=self.file, line=line)
 
     def check(self, output: Path | None) -> SiteConfig:
@@ -295,7 +286,8 @@ class _Checker:
             if ("glob" in value) == ("path" in value):
                 raise self.fail('give exactly one of "glob" or "path"', *key)
             sort = self.string(value, "sort", *key)
-            filename = self.filename(value, *key)
+            filename = checked_pattern(self.string(value, "filename", *key),
+                                       lambda message: self.fail(message, *key, "filename"))
             target = self.string(value, "glob" if "glob" in value else "path", *key)
             assert target is not None
             if "glob" in value and not _is_glob(target):
@@ -322,13 +314,6 @@ class _Checker:
         raise self.fail(f'"{target}" is neither Markdown ({", ".join(MARKDOWN_SUFFIXES)}), '
                         f'data ({", ".join(DATA_SUFFIXES)}) nor a Python source '
                         '("file.py:function")', *key)
-
-    def filename(self, table: Mapping[str, Any], *key: str | int) -> FilenamePattern | None:
-        text = self.string(table, "filename", *key)
-        try:
-            return compile_pattern(text) if text is not None else None
-        except PatternError as error:
-            raise self.fail(str(error), *key, "filename") from None
 
     def python(self, target: str, *key: str | int) -> PythonReference:
         found = PYTHON_REFERENCE.match(target)

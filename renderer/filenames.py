@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,15 @@ class FilenamePattern:
         for name, value in found.items():
             fields.setdefault(name, value)
         return True
+
+
+def checked_pattern(text: str | None, fail: Callable[[str], Exception]
+                    ) -> FilenamePattern | None:
+    """A `filename` value compiled; a bad one is the error `fail` makes of the message."""
+    try:
+        return compile_pattern(text) if text is not None else None
+    except PatternError as error:
+        raise fail(str(error)) from None
 
 
 def compile_pattern(text: str) -> FilenamePattern:

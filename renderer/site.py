@@ -58,9 +58,8 @@ class Site:
 
     def __init__(self, config: SiteConfig, *, drafts: bool = False,
                  markdown_cache: MutableMapping[str, tuple[str, str]] | None = None,
-                 page_cache: FrontMatterCache | None = None,
-                 url_memo: dict[str, str] | None = None, future: bool | None = None,
-                 now: int | None = None) -> None:
+                 page_cache: FrontMatterCache | None = None, url_memo: dict[str, str] | None = None,
+                 future: bool | None = None, now: int | None = None) -> None:
         self.config = config
         self.drafts = drafts
         self.converter = MarkdownConverter(config.markdown, markdown_cache)

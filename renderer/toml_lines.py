@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,16 @@ def locate_keys(text: str) -> dict[tuple[str | int, ...], int]:
 def _dotted(name: str) -> tuple[str, ...]:
     parts = re.findall(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+)", name)
     return tuple(next(part for part in groups if part) for groups in parts)
+
+
+def nearest_line(lines: Mapping[tuple[str | int, ...], int], key: tuple[str | int, ...]
+                 ) -> int | None:
+    """The line of a key, or of the nearest table around it."""
+    while key:
+        if key in lines:
+            return lines[key]
+        key = key[:-1]
+    return None
 
 
 def key_label(key: tuple[str | int, ...]) -> str:
