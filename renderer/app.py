@@ -45,6 +45,7 @@ class RendererApp:
                  check_interval: float = 1.0) -> None:
         self.site_dir = Path(site_dir).resolve()
         self.drafts = drafts
+        self.future: bool | None = None  # pages dated after now: as [site] future says
         self._site: Site | None = None
         self._load_error: SiteError | None = None
         self._lock = threading.Lock()  # the first requests, on many threads, load it once
@@ -55,6 +56,9 @@ class RendererApp:
             self.responses.watch([self.site_dir / CONFIG_NAME])
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        site = self._site
+        if site is not None and site.sources.items.expires <= time.time_ns():
+            self.expire()
         if self.responses is not None and environ.get("REQUEST_METHOD") in ("GET", "HEAD") \
                 and "HTTP_RANGE" not in environ:
             kept = self.responses.get(environ.get("PATH_INFO", ""))
@@ -75,11 +79,19 @@ class RendererApp:
                     if self._load_error is not None:
                         raise self._load_error
                     try:
-                        site = self._site = Site.load(self.site_dir, drafts=self.drafts)
+                        site = self._site = Site.load(self.site_dir, drafts=self.drafts,
+                                                      future=self.future)
                     except SiteError as error:
                         self._load_error = error
                         raise
         return site
+
+    def expire(self) -> None:
+        """The clock passed the date of a page that was left out as dated in the future
+        (or shown marked `future`): the site is loaded afresh, as after an edit."""
+        self._site = None
+        if self.responses is not None:
+            self.responses.drop()
 
     def changed(self, paths: Iterable[Path]) -> None:
         """Forget what was read from `paths`; re-read site.toml if it is among them."""

@@ -72,19 +72,29 @@ def finish_interrupted_builds(site: Path) -> None:
 @click.option("--clean", is_flag=True, help="Ignore the build cache and render everything.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Seconds a page may take to render (0: no limit).")
+@click.option("--now", "now_text", metavar="TIME",
+              help="Build as of this time (2030-01-01, 2030-01-01T09:00+02:00): pages dated "
+                   "up to it are published. Default: now.")
 @click.pass_context
 def build(context: click.Context, site: Path, output: Path | None, jobs: int | None,
-          drafts: bool, strict: bool, clean: bool, timeout: float) -> None:
+          drafts: bool, strict: bool, clean: bool, timeout: float,
+          now_text: str | None) -> None:
     """Render every URL of SITE to static files."""
     from .build import build as run_build
     from .build.signals import Interrupted
+    from .dates import parse_moment
+
+    try:
+        now = parse_moment(now_text) if now_text is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--now") from None
 
     with site_errors(context):
         try:
             result = run_build(site, output=output, drafts=drafts, strict=strict,
                                clean=clean, jobs=jobs or os.cpu_count() or 1,
                                progress=progress_printer(), warn=warn,
-                               timeout=timeout or None)
+                               timeout=timeout or None, now=now)
         except Interrupted as stop:
             click.secho("error: interrupted", fg="red", err=True)
             sys.exit(128 + stop.signal)

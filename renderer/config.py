@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from . import toml_lines
 from .buildconfig import BuildSettings, check_build
 from .errors import ConfigError, did_you_mean
 from .extension_settings import (
@@ -26,14 +27,15 @@ from .extension_settings import (
     pygments_style,
     template_files,
 )
+from .filenames import FilenamePattern, checked_pattern
 from .symlinks import leads_out, refusal
-from .toml_lines import decode_toml, locate_keys, toml_error_line, toml_message
+from .toml_lines import key_label, nearest_line, type_name
 
 CONFIG_NAME = "site.toml"
 TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes", "templates", "build")
 ROUTE_KEYS = ("url", "template", "name", "each", "page", "context")
 MARKDOWN_KEYS = ("extensions", "extension_configs", "pygments_style")
-SOURCE_TABLE_KEYS = ("glob", "path", "sort")
+SOURCE_TABLE_KEYS = ("glob", "path", "sort", "filename")
 FOLDER_KEYS = ("output", "templates", "content", "static")
 DEFAULT_FOLDERS = {"output": "build", "templates": "templates", "content": "content",
                    "static": "static"}
@@ -69,6 +71,7 @@ class SourceSpec:
     python: PythonReference | None = None
     sort: str | None = None
     line: int | None = None
+    filename: FilenamePattern | None = None  # fields carried by file names (filenames.py)
 
 
 @dataclass(frozen=True)
@@ -124,17 +127,14 @@ class SiteConfig:
     routes: tuple[RouteSpec, ...]
     lines: Mapping[tuple[str | int, ...], int] = field(repr=False)
     follow_symlinks: bool = False  # [site] follow_symlinks: links out of the site folder
+    future: bool = False  # [site] future: pages dated after the build's time are built
     template_files: TemplateFiles = TemplateFiles()
     fingerprint: bool = False  # [site] fingerprint: a content hash on static URLs
     build: BuildSettings = BuildSettings()
 
     def line_of(self, *key: str | int) -> int | None:
         """The line of a key, or of the nearest table around it."""
-        while key:
-            if key in self.lines:
-                return self.lines[key]
-            key = key[:-1]
-        return None
+        return nearest_line(self.lines, key)
 
 
 def load_config(site_dir: Path | str, *, output: Path | None = None) -> SiteConfig:
@@ -144,13 +144,13 @@ def load_config(site_dir: Path | str, *, output: Path | None = None) -> SiteConf
     if not file.is_file():
         raise ConfigError(f"no {CONFIG_NAME} here: {root} is not a site folder "
                           f"(`renderer new DIR` makes one)", file=file)
-    text = decode_toml(file)
+    text = toml_lines.decode_toml(file)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"TOML syntax error: {toml_message(error)}", file=file,
-                          line=toml_error_line(error)) from None
-    return _Checker(root, file, raw, locate_keys(text)).check(output)
+        raise ConfigError(f"TOML syntax error: {toml_lines.toml_message(error)}", file=file,
+                          line=toml_lines.toml_error_line(error)) from None
+    return _Checker(root, file, raw, toml_lines.locate_keys(text)).check(output)
 
 
 class _Checker:
@@ -166,12 +166,7 @@ class _Checker:
 
     def fail(self, message: str, *key: str | int) -> ConfigError:
         """An error at `key`, shown with its path (`routes[2].template`) and line."""
-        line = None
-        probe = key
-        while probe and line is None:
-            line = self.lines.get(probe)
-            probe = probe[:-1]
-        where = _key_label(key)
+        where, line = key_label(key), nearest_line(self.lines, key)
         return ConfigError(f"{where}: {message}" if where else message, file=self.file, line=line)
 
     def check(self, output: Path | None) -> SiteConfig:
@@ -197,6 +192,7 @@ class _Checker:
             routes=routes,
             lines=MappingProxyType(self.lines),
             follow_symlinks=self.follow,
+            future=self.boolean(site, "future", "site"),
             template_files=template_files(self, self.raw.get("templates", {})),
             fingerprint=fingerprint(self, site),
             build=check_build(self.table("build"), self.unknown_keys, self.fail),
@@ -212,7 +208,7 @@ class _Checker:
     def table(self, name: str) -> dict[str, Any]:
         value = self.raw.get(name, {})
         if not isinstance(value, dict):
-            raise self.fail(f"must be a table ([{name}]), not {_type_name(value)}", name)
+            raise self.fail(f"must be a table ([{name}]), not {type_name(value)}", name)
         return value
 
     def string(self, table: Mapping[str, Any], name: str, *key: str | int,
@@ -223,13 +219,13 @@ class _Checker:
                 raise self.fail(f'missing key "{name}"', *key)
             return None
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(f"must be a non-empty string, not {_type_name(value)}", *key, name)
+            raise self.fail(f"must be a non-empty string, not {type_name(value)}", *key, name)
         return value
 
     def boolean(self, table: Mapping[str, Any], name: str, *key: str | int) -> bool:
         value = table.get(name, False)
         if not isinstance(value, bool):
-            raise self.fail(f"must be true or false, not {_type_name(value)}", *key, name)
+            raise self.fail(f"must be true or false, not {type_name(value)}", *key, name)
         return value
 
     def folder(self, site: Mapping[str, Any], name: str) -> Path:
@@ -287,12 +283,14 @@ class _Checker:
 
     def source(self, name: str, value: Any) -> SourceSpec:
         key = ("sources", name)
-        sort = None
+        sort = filename = None
         if isinstance(value, dict):
             self.unknown_keys(value, SOURCE_TABLE_KEYS, *key)
             if ("glob" in value) == ("path" in value):
                 raise self.fail('give exactly one of "glob" or "path"', *key)
             sort = self.string(value, "sort", *key)
+            filename = checked_pattern(self.string(value, "filename", *key),
+                                       lambda message: self.fail(message, *key, "filename"))
             target = self.string(value, "glob" if "glob" in value else "path", *key)
             assert target is not None
             if "glob" in value and not _is_glob(target):
@@ -300,12 +298,13 @@ class _Checker:
         elif isinstance(value, str) and value.strip():
             target = value
         else:
-            raise self.fail(f"must be a path, a glob or a table, not {_type_name(value)}", *key)
+            raise self.fail(f"must be a path, a glob or a table, not {type_name(value)}", *key)
         line = self.lines.get(key)
         if _is_glob(target):
-            return SourceSpec(name, "collection", target, sort=sort, line=line)
-        if sort is not None:
-            raise self.fail('"sort" applies to a collection (a glob) only', *key, "sort")
+            return SourceSpec(name, "collection", target, sort=sort, line=line, filename=filename)
+        if sort is not None or filename is not None:
+            option = "sort" if sort is not None else "filename"
+            raise self.fail(f'"{option}" applies to a collection (a glob) only', *key, option)
         if python := PYTHON_REFERENCE.match(target):
             reference = self.python(target, *key)
             return SourceSpec(name, "python", target, python=reference, line=line)
@@ -402,14 +401,3 @@ class _Checker:
 def _is_glob(target: str) -> bool:
     return any(char in target for char in "*?[")
 
-
-def _key_label(key: tuple[str | int, ...]) -> str:
-    label = ""
-    for part in key:
-        label += f"[{part}]" if isinstance(part, int) else (f".{part}" if label else part)
-    return label
-
-
-def _type_name(value: Any) -> str:
-    return {str: "a string", int: "a number", float: "a number", bool: "a boolean",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)

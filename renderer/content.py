@@ -6,10 +6,8 @@ A Markdown page's HTML is made only when a template or source asks for `content`
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
-import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -18,12 +16,11 @@ from typing import Any
 from markupsafe import Markup
 
 from .converter import MarkdownConverter
+from .dates import front_matter_dates, impossible_date_line
 from .digests import text_digest
 from .errors import ContentError
 from .toml_lines import toml_error_line, toml_message
 
-ISO_DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$")
 FENCES = {"---": "yaml", "+++": "toml"}
 READ_SIZE = 65536  # a post in one read, most pages too
 SPLIT_HEAD = 4096  # characters cut into lines to find the front matter's end, at first
@@ -109,6 +106,10 @@ class Page(Mapping[str, Any]):
     @property
     def is_draft(self) -> bool:
         return self._fields.get("draft") is True
+
+    def own_fields(self) -> dict[str, Any]:
+        """The page's fields themselves, for the source that completes them (items.py)."""
+        return self._fields
 
     def front_matter(self) -> dict[str, Any]:
         """The fields read from the file, as the page cache keeps them."""
@@ -231,7 +232,7 @@ def parse_front_matter(block: FrontMatter, path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ContentError(f"front matter must be a mapping of keys, not {type(value).__name__}",
                            file=path, line=2)
-    return {key: as_date(item) for key, item in value.items()}
+    return front_matter_dates(value, block, path, first_line=2)
 
 
 def load_data_file(path: Path) -> Any:
@@ -265,6 +266,9 @@ def parse_yaml(text: str, path: Path, first_line: int) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except ValueError as error:  # a YAML date that is no day: 2024-13-01 (month must be...)
+        raise ContentError(f"not a date: {error}", file=path,
+                           line=impossible_date_line(text, first_line)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         last = max(len(text.splitlines()) - 1, 0)
@@ -276,14 +280,3 @@ def parse_yaml(text: str, path: Path, first_line: int) -> Any:
         raise ContentError(f"YAML syntax error: {message}", file=path,
                            line=min(mark.line, last) + first_line if mark else first_line) from None
 
-
-def as_date(value: Any) -> Any:
-    """An ISO date or date-time string as a date or datetime; anything else as it is."""
-    if isinstance(value, str) and ISO_DATE.match(value):
-        try:
-            if len(value) == 10:
-                return datetime.date.fromisoformat(value)
-            return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    return value

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from .config import SiteConfig
 
+EARLIEST, LATEST = -(2**63), 2**63 - 1  # no date before or after (ns since the epoch)
+
 
 @dataclass
 class Record:
@@ -29,11 +31,27 @@ class Record:
     files: set[Path] = field(default_factory=set)
     globs: set[str] = field(default_factory=set)
     meta: set[Path] = field(default_factory=set)
+    warnings: set[str] = field(default_factory=set)  # found while loading (a sort key missing)
+    # The clock is an input too: what is described holds from `after` until `before` (ns
+    # since the epoch), the dates of the pages it published and of those it left out as
+    # dated in the future (see items.py).
+    after: int = EARLIEST
+    before: int = LATEST
 
     def update(self, other: Record) -> None:
         self.files |= other.files
         self.globs |= other.globs
         self.meta |= other.meta
+        self.warnings |= other.warnings
+        self.after = max(self.after, other.after)
+        self.before = min(self.before, other.before)
+
+    def dated(self, moment: int, now: int) -> None:
+        """Note that what is described depends on whether `moment` has come at `now`."""
+        if moment <= now:
+            self.after = max(self.after, moment)
+        else:
+            self.before = min(self.before, moment)
 
     def depends_on(self, path: Path) -> bool:
         return path in self.files or path in self.meta \

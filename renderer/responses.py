@@ -115,6 +115,12 @@ class ResponseCache:
         finally:
             self._checking.release()
 
+    def drop(self) -> None:
+        """Forget every kept response (the clock passed the date of a page)."""
+        with self._adding:
+            self.generation += 1
+            self.kept.clear()
+
     def keep(self, path: str, kept: Kept, files: Iterable[Path], globs: Iterable[str],
              started_ns: int, generation: int) -> bool:
         """Keep a response rendered since `started_ns` under `generation` from `files` and

@@ -6,8 +6,6 @@ build calls it per file, so what `serve` shows and what `build` writes cannot di
 
 from __future__ import annotations
 
-import functools
-import mimetypes
 import os
 import threading
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -22,12 +20,13 @@ from .converter import MarkdownConverter
 from .errors import RouteError, SiteError
 from .filters import SiteURL, url_list
 from .mdlinks import MarkdownLinks
-from .records import FrontMatterCache, Record
+from .records import EARLIEST, LATEST, FrontMatterCache, Record
 from .routing import (
     Router,
     Target,
     collect,
     makes_files,
+    media_type_of,
     output_path,
     request_candidates,
     static_url,
@@ -51,6 +50,8 @@ class Rendered:
     dependencies: frozenset[Path]
     globs: frozenset[str] = frozenset()
     meta: frozenset[Path] = frozenset()  # pages of which only the front matter was read
+    warnings: frozenset[str] = frozenset()  # found by the sources it read (items.py)
+    window: tuple[int, int] = (EARLIEST, LATEST)  # the times it holds for (Record.dated)
 
 
 class Site:
@@ -58,12 +59,13 @@ class Site:
 
     def __init__(self, config: SiteConfig, *, drafts: bool = False,
                  markdown_cache: MutableMapping[str, tuple[str, str]] | None = None,
-                 page_cache: FrontMatterCache | None = None,
-                 url_memo: dict[str, str] | None = None) -> None:
+                 page_cache: FrontMatterCache | None = None, url_memo: dict[str, str] | None = None,
+                 future: bool | None = None, now: int | None = None) -> None:
         self.config = config
         self.drafts = drafts
         self.converter = MarkdownConverter(config.markdown, markdown_cache, config.base_path)
-        self.sources = Sources(config, self.converter, drafts=drafts, page_cache=page_cache)
+        self.sources = Sources(config, self.converter, drafts=drafts, page_cache=page_cache,
+                               future=future, now=now)
         self.converter.links = MarkdownLinks(  # what a page reads is noted in its record
             config, self.targets, lambda: next(reversed(self.sources._reading()), None)).resolve
         self.router = Router(config, url_memo)
@@ -93,10 +95,10 @@ class Site:
             "site_urls": self.site_urls})
 
     @classmethod
-    def load(cls, site_dir: Path | str, *, drafts: bool = False,
-             output: Path | None = None) -> Site:
+    def load(cls, site_dir: Path | str, *, drafts: bool = False, output: Path | None = None,
+             future: bool | None = None) -> Site:
         """Read `site.toml` in `site_dir` and make the site."""
-        return cls(load_config(site_dir, output=output), drafts=drafts)
+        return cls(load_config(site_dir, output=output), drafts=drafts, future=future)
 
     # -- what the site produces -------------------------------------------------------
 
@@ -200,6 +202,8 @@ class Site:
         assert target.route is not None
         record = Record(files={self.config.file, *target.inputs}, globs=set(target.input_globs),
                         meta=set(target.input_meta))
+        if isinstance(target.page, Page):  # its date, and a warning about its file name
+            self.sources.items.note(target.page.path, record)
         with self.sources.reading(record):
             context = self._context(target, target.route, record)
             text = self.templates.render(target.route.template, context)
@@ -207,7 +211,8 @@ class Site:
         record.files |= templates
         record.globs |= missing
         return Rendered(text.encode("utf-8"), media_type, frozenset(record.files),
-                        frozenset(record.globs), frozenset(record.meta - record.files))
+                        frozenset(record.globs), frozenset(record.meta - record.files),
+                        frozenset(record.warnings), (record.after, record.before))
 
     def invalidate(self, paths: set[Path]) -> None:
         """Forget what was read from `paths` (serve calls this on every edit). The URL
@@ -380,26 +385,6 @@ def describe(item: Any, position: int) -> str:
     if isinstance(item, Mapping) and isinstance(item.get("source"), str):
         return f"{position} ({item['source']})"
     return str(position)
-
-
-def media_type_of(output: str) -> str:
-    """The Content-Type of an output path; it depends on the file name alone (an output
-    path holds no ":", so no URL scheme), and 5,000 posts share the name index.html."""
-    return _media_type_of_name(output.rpartition("/")[2])
-
-
-@functools.lru_cache(maxsize=1024)
-def _media_type_of_name(name: str) -> str:
-    if name.endswith(".html"):  # most outputs; mimetypes would first read the system's
-        return "text/html; charset=utf-8"  # tables (3 ms) to say the same
-    guessed, _ = mimetypes.guess_type(name)
-    media_type = guessed or "application/octet-stream"
-    if media_type.startswith("text/") or media_type in ("application/xml", "application/json",
-                                                        "application/javascript",
-                                                        "image/svg+xml", "application/rss+xml",
-                                                        "application/atom+xml"):
-        media_type += "; charset=utf-8"
-    return media_type
 
 
 def check_site(site: Site) -> list[SiteError]:

@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from .config import SourceSpec
-from .errors import ContentError
+from .errors import ContentError, display_path
 
 
-def sort_items(items: list[Any], spec: SourceSpec, config_file: Path) -> list[Any]:
-    """Sort by a field (`sort = "date"`, `"-date"` for newest first); items without it last."""
+def sort_items(items: list[Any], spec: SourceSpec, config_file: Path,
+               warn: Callable[[str], None]) -> list[Any]:
+    """Sort by a field (`sort = "date"`, `"-date"` for newest first); items without it last,
+    with a warning naming the first of them (`--strict` makes it an error): a post that
+    lost its date would otherwise drop to the end of the list unnoticed."""
     assert spec.sort is not None
     key = spec.sort.lstrip("-")
     reverse = spec.sort.startswith("-")
@@ -49,6 +52,13 @@ def sort_items(items: list[Any], spec: SourceSpec, config_file: Path) -> list[An
         raise ContentError(f'cannot sort source "{spec.name}" by "{key}": {one} and {other}, '
                            "which do not compare; give every item the same kind of value",
                            file=config_file, line=spec.line) from None
+    if missing:
+        others = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        first = _origin(missing[0])
+        if isinstance(missing[0], Mapping) and first == missing[0].get("source"):
+            first = display_path(config_file.parent / first)  # as the other messages name it
+        warn(f'{first}{others}: no "{key}", which source "{spec.name}" is sorted by '
+             f'({display_path(config_file)}:{spec.line}); sorted last')
     return ordered + missing
 
 

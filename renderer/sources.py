@@ -11,7 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
@@ -28,8 +28,10 @@ from .content import (
     read_page_text,
 )
 from .converter import MarkdownConverter
+from .dataview import DataView
 from .digests import text_digest
 from .errors import SiteError, SourceError, did_you_mean
+from .items import ItemRules
 from .modules import error_in, label, load_module
 from .records import Change, FrontMatterCache, Record
 from .sorting import sort_items
@@ -41,10 +43,12 @@ class Sources:
     """The sources of one site, loaded lazily and cached."""
 
     def __init__(self, config: SiteConfig, converter: MarkdownConverter, *, drafts: bool,
-                 page_cache: FrontMatterCache | None = None) -> None:
+                 page_cache: FrontMatterCache | None = None, future: bool | None = None,
+                 now: int | None = None) -> None:
         self.config = config
         self.converter = converter
         self.drafts = drafts
+        self.items = ItemRules(config, drafts=drafts, future=future, now=now)  # see items.py
         self.page_cache = page_cache
         self.links = LinkCheck(config.root, config.follow_symlinks)
         self._values: dict[str, tuple[Any, Record]] = {}
@@ -108,7 +112,7 @@ class Sources:
 
     def data(self, record: Record) -> DataView:
         """`data` as templates and Python sources see it, noting what is read in `record`."""
-        return DataView(self, record)
+        return DataView(self.value, self.config.sources, record)
 
     def value(self, name: str, record: Record) -> Any:
         """The value of the source `name`."""
@@ -172,6 +176,10 @@ class Sources:
             raise self._error_in(reference.file, error, f"in {reference}; a data source "
                                  "cannot end renderer") from None
 
+    def found_warnings(self) -> list[str]:
+        """The warnings of the sources loaded (`Record.warnings`), for serve's log."""
+        return sorted({w for _, own in list(self._values.values()) for w in own.warnings})
+
     def invalidate(self, paths: Iterable[Path]) -> Change:
         """Forget everything read from `paths`, and say how they changed.
 
@@ -194,6 +202,7 @@ class Sources:
         for path in change.paths:
             self._files.pop(path, None)
             self._modules.pop(path, None)
+        self.items.forget(change.paths)
         opaque = change.opaque(self.config)
         for name, (_, record) in list(self._values.items()):
             spec = self.config.sources[name]
@@ -212,6 +221,7 @@ class Sources:
             newer = load_page(path, self.config.root, self.converter)
         except (SiteError, OSError):
             return False
+        self.items.dress(newer, path)
         if newer.front_matter() != page.front_matter():
             return False
         page.take_body(newer)
@@ -225,9 +235,7 @@ class Sources:
             return self.call(spec.python, record)
         assert spec.path is not None
         item = self._file(spec.path, record)
-        if isinstance(item, Page) and item.is_draft and not self.drafts:
-            return None
-        return item
+        return item if self.items.shown(item) else None
 
     def markdown_files(self) -> list[str]:
         """The Markdown files of every collection, relative to the site folder: the first
@@ -269,9 +277,9 @@ class Sources:
         record.globs.add(str(root / spec.target))
         items = [self._file(root / name, record, name, stat)
                  for name, stat in self._listed(spec, record)]
-        if not self.drafts:
-            items = [item for item in items if not (isinstance(item, Page) and item.is_draft)]
-        return sort_items(items, spec, self.config.file) if spec.sort else items
+        items = [item for item in items if self.items.shown(item)]
+        return sort_items(items, spec, self.config.file, record.warnings.add) \
+            if spec.sort else items
 
     def _file(self, path: Path, record: Record, relative: str | None = None,
               stat: os.stat_result | None = None) -> Any:
@@ -279,10 +287,11 @@ class Sources:
         markdown = path.suffix in MARKDOWN_SUFFIXES
         (record.meta if markdown else record.files).add(path)
         known = self._files.get(path)
-        if known is not None:
-            return known
-        with self.hold():
-            return self._load_file(path, markdown, relative, stat)
+        if known is None:
+            with self.hold():
+                known = self._load_file(path, markdown, relative, stat)
+        self.items.note(path, record)
+        return known
 
     def _load_file(self, path: Path, markdown: bool, relative: str | None,
                    stat: os.stat_result | None) -> Any:
@@ -290,6 +299,7 @@ class Sources:
             if markdown:
                 page = self._page(path, relative, stat)
                 page.on_body = self._body_read
+                self.items.dress(page, path)
                 self._files[path] = page
             else:
                 value = load_data_file(path)
@@ -297,6 +307,7 @@ class Sources:
                     value.setdefault("slug", path.stem)
                     value.setdefault("source", path.relative_to(self.config.root).as_posix()
                                      if path.is_relative_to(self.config.root) else str(path))
+                    self.items.dress(value, path)
                 self._files[path] = value
         return self._files[path]
 
@@ -366,27 +377,3 @@ class Sources:
         if stack:
             stack[-1].update(record)
 
-
-class DataView(Mapping[str, Any]):
-    """Every source by name (`data.posts`, `data["posts"]`), loaded on first use."""
-
-    def __init__(self, sources: Sources, record: Record) -> None:
-        self._sources = sources
-        self._record = record
-
-    def __getitem__(self, name: str) -> Any:
-        return self._sources.value(name, self._record)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self._sources.value(name, self._record)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._sources.config.sources)
-
-    def __len__(self) -> int:
-        return len(self._sources.config.sources)
-
-    def __repr__(self) -> str:
-        return f"<data: {', '.join(self._sources.config.sources)}>"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
@@ -74,3 +76,25 @@ def locate_keys(text: str) -> dict[tuple[str | int, ...], int]:
 def _dotted(name: str) -> tuple[str, ...]:
     parts = re.findall(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+)", name)
     return tuple(next(part for part in groups if part) for groups in parts)
+
+
+def nearest_line(lines: Mapping[tuple[str | int, ...], int], key: tuple[str | int, ...]
+                 ) -> int | None:
+    """The line of a key, or of the nearest table around it."""
+    while key:
+        if key in lines:
+            return lines[key]
+        key = key[:-1]
+    return None
+
+
+def key_label(key: tuple[str | int, ...]) -> str:
+    label = ""
+    for part in key:
+        label += f"[{part}]" if isinstance(part, int) else (f".{part}" if label else part)
+    return label
+
+
+def type_name(value: Any) -> str:
+    return {str: "a string", int: "a number", float: "a number", bool: "a boolean",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)

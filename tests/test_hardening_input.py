@@ -56,7 +56,8 @@ BASE: dict[str, str | None] = {
     "templates/page.html": "<article>{{ page.content }}</article>\n",
     "content/posts/a.md": "---\ntitle: A\ndate: 2024-01-01\n---\nBody of A.\n",
     "content/posts/b.md": "---\ntitle: B\ndate: 2024-02-01\n---\nBody of B.\n",
-    "content/about.md": "---\ntitle: About\n---\nAbout us.\n",
+    # dated: a link to it in the posts (linked_site) is sorted by date without a warning
+    "content/about.md": "---\ntitle: About\ndate: 2023-12-01\n---\nAbout us.\n",
     "static/site.css": "body { color: #222; }\n",
 }
 
@@ -173,12 +174,23 @@ def test_a_rule_that_leaves_the_output_folder_names_its_line(tmp_path: Path, rul
     assert f"routes[3] ({rule})" in first and "'..'" in first
 
 
-def test_sorting_mixed_dates_names_both_files_and_values(tmp_path: Path) -> None:
-    site = site_with(tmp_path, {"content/posts/b.md": "---\ntitle: B\ndate: soon\n---\nB.\n"})
+def test_sorting_mixed_values_names_both_files_and_values(tmp_path: Path) -> None:
+    site = site_with(tmp_path, {
+        "site.toml": SITE_TOML.replace('sort = "date"', 'sort = "rank"'),
+        "content/posts/a.md": "---\ntitle: A\nrank: 1\n---\nA.\n",
+        "content/posts/b.md": "---\ntitle: B\nrank: soon\n---\nB.\n"})
     first = failed(site)
     assert first.startswith(f"error: {location(site, 'site.toml', POSTS_LINE)}: "), first
-    assert "content/posts/a.md has date 2024-01-01" in first, first
-    assert "content/posts/b.md has date 'soon'" in first, first
+    assert "content/posts/a.md has rank 1" in first, first
+    assert "content/posts/b.md has rank 'soon'" in first, first
+
+
+def test_a_date_that_is_no_date_names_its_file_and_line(tmp_path: Path) -> None:
+    """(It was a string that sorting met beside dates: the error named site.toml.)"""
+    site = site_with(tmp_path, {"content/posts/b.md": "---\ntitle: B\ndate: soon\n---\nB.\n"})
+    first = failed(site)
+    assert first.startswith(f"error: {location(site, 'content/posts/b.md', 3)}: "), first
+    assert "\"date\" is not a date: 'soon'" in first, first
 
 
 # -- what the site's Python prints -------------------------------------------------------------

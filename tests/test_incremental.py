@@ -17,6 +17,7 @@ per bug the state machine found.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import difflib
 import json
 import multiprocessing
@@ -73,7 +74,7 @@ extensions = ["toc"]
 pygments_style = "friendly"
 
 [sources]
-posts = { glob = "content/posts/*.md", sort = "-date" }
+posts = { glob = "content/posts/*.md", sort = "-date", filename = "{date}-{slug}" }
 nav = "content/nav.yaml"
 authors = "content/authors.json"
 settings = "content/settings.toml"
@@ -124,6 +125,8 @@ SITE_TOML_VARIANTS = [
     SITE_TOML.replace('title = "Incremental REV0"', 'title = "Other title REV0"'),
     SITE_TOML.replace('sort = "-date"', 'sort = "title"'),  # same size, another order
     SITE_TOML.replace('extensions = ["toc"]', 'extensions = ["toc", "tables"]'),
+    SITE_TOML.replace('base_url = "https://example.org/"',  # scheduled posts built, marked
+                      'base_url = "https://example.org/"\nfuture = true'),
     SITE_TOML.replace('"friendly"', '{ light = "friendly", dark = "monokai" }'),
     # A base path: Markdown links from the root get it, template links outside it break.
     SITE_TOML.replace('base_url = "https://example.org/"', 'base_url = "https://example.org/b/"'),
@@ -153,6 +156,7 @@ TEMPLATES = dedented({
     "templates/macros.html": """\
         {% macro post_link(post) -%}
         <a href="{{ url_for('post', slug=post.slug) }}">{{ post.title }}</a> {{ post.date }} REV0
+        {%- if post.future %} (scheduled){% endif %}
         {%- endmacro %}
         {% macro small(text) %}<small>{{ text }}</small>{% endmacro %}
         """,
@@ -224,7 +228,8 @@ TEMPLATE_VARIANTS = {
         '{% if data.posts %}<div class="latest">{{ data.posts[0].content }}</div>{% endif %}\n'
         "{% endblock %}"),
     "templates/macros.html": TEMPLATES["templates/macros.html"].replace(
-        "{{ post.date }}", "{{ post.date.strftime('%d/%m') }} {{ post.tags|length }}"),
+        "{{ post.date }}",
+        "{{ post.date.strftime('%d/%m') if post.date }} {{ post.tags|length }}"),
     "templates/footer.html": "{{ data.settings.footer }} plain footer REV0\n",
     "templates/feed.xml": TEMPLATES["templates/feed.xml"].replace(
         "{{ post.content | forceescape }}", "{{ post.toc | forceescape }}"),
@@ -322,7 +327,12 @@ PARAGRAPHS = [
     'Also [post e][e] and [b](./b.md "B").\n\n[e]: e.md',
 ]
 TAGS = ("x", "y", "z")
-POST_NAMES = ("a", "b", "c", "d", "e")
+# The last two carry their date and slug in the file name (filename = "{date}-{slug}"),
+# which the front matter's date overrides; a post without either warns.
+POST_NAMES = ("a", "b", "c", "d", "e", "2024-01-06-f", "2024-01-08-g")
+# How a post writes its date: YAML/TOML dates, Jekyll's string with an offset (10:00 at
+# +02:00: 08:00 UTC), or none (from the file name, if it has one).
+DATE_STYLES = ("iso", "jekyll", "none")
 
 
 @dataclass(frozen=True)
@@ -337,10 +347,16 @@ class Post:
     toml: bool = False
     rev: int = 0
     slug: str | None = None  # None: the file's stem
+    date_style: str = "iso"
 
     def text(self) -> str:
         fields = {"title": json.dumps(self.title), "date": f"2024-01-{self.day:02}",
                   "tags": f"[{', '.join(json.dumps(t) for t in self.tags)}]"}
+        if self.date_style == "jekyll":
+            jekyll = f"2024-01-{self.day:02} 10:00:00 +0200"
+            fields["date"] = json.dumps(jekyll) if self.toml else jekyll
+        elif self.date_style == "none":
+            del fields["date"]
         if self.draft:
             fields["draft"] = "true"
         if self.slug is not None:
@@ -373,10 +389,12 @@ days = st.integers(1, 9)
 tag_sets = st.lists(st.sampled_from(TAGS), max_size=3, unique=True).map(tuple)
 bodies = st.lists(st.sampled_from(PARAGRAPHS), min_size=1, max_size=3).map("\n\n".join)
 posts = st.builds(Post, title=titles, day=days, tags=tag_sets, body=bodies,
-                  draft=st.booleans(), toml=st.booleans(), rev=st.integers(0, 9))
+                  draft=st.booleans(), toml=st.booleans(), rev=st.integers(0, 9),
+                  date_style=st.sampled_from(DATE_STYLES))
 front_matter_changes = st.one_of(
     st.tuples(st.just("title"), titles), st.tuples(st.just("day"), days),
-    st.tuples(st.just("tags"), tag_sets),
+    st.tuples(st.just("tags"), tag_sets), st.tuples(st.just("date_style"),
+                                                    st.sampled_from(DATE_STYLES)),
     st.sampled_from([("draft", None), ("toml", None), ("slug", None)]))
 digits = st.integers(0, 9)
 picks = st.integers(0, 50)  # an index into whatever exists, modulo its length
@@ -427,21 +445,25 @@ def assert_same_output(incremental: Path, clean: Path) -> None:
     assert not problem, "the incremental build differs from a clean build:\n" + problem
 
 
-def broken_links(result: BuildResult) -> list[str]:
-    """The build's warnings (broken links), its output and site folders taken out (a
-    warning names the site's file the link came from)."""
+def broken_links(result: BuildResult, site: Path | None = None) -> list[str]:
+    """The build's warnings (broken links, items without the sort key or with a file name
+    that does not fit), its output and site folders taken out (a warning names the site's
+    file it came from)."""
     prefix = display_path(result.output)
-    return sorted(re.sub(r"[^\s(]*/site/", "SITE/", w.replace(prefix, "OUT"))
-                  for w in result.warnings)
+    warnings = (w.replace(prefix, "OUT") for w in result.warnings)
+    if site is not None:
+        warnings = (w.replace(display_path(site), "SITE") for w in warnings)
+    return sorted(re.sub(r"[^\s(]*/site/", "SITE/", w) for w in warnings)
 
 
-def clean_build(site: Path, folder: Path) -> tuple[Path, BuildResult]:
-    """A clean build of a fresh copy of `site` (no cache, no bytecode) into folder/out."""
+def clean_build(site: Path, folder: Path, now: int | None = None) -> tuple[Path, BuildResult]:
+    """A clean build of a fresh copy of `site` (no cache, no bytecode) into folder/out, as
+    of `now` (ns; None: the clock)."""
     shutil.rmtree(folder, ignore_errors=True)
     copy = folder / "site"
     shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".renderer-cache", "__pycache__"))
     out = folder / "out"
-    return out, build(copy, output=out, jobs=1, clean=True)
+    return out, build(copy, output=out, jobs=1, clean=True, now=now)
 
 
 # -- the state machine --------------------------------------------------------------------------
@@ -458,6 +480,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
         self.out = self.root / "out"
         self.posts: dict[str, Post] = {}
         self.cache_warnings: list[str] = []
+        self.now: int | None = None  # the builds' clock (build --now); None: the real one
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -480,7 +503,8 @@ class IncrementalBuilds(RuleBasedStateMachine):
         return names[pick % len(names)]
 
     def incremental_build(self) -> BuildResult:
-        return build(self.site, output=self.out, jobs=1, warn=self.cache_warnings.append)
+        return build(self.site, output=self.out, jobs=1, warn=self.cache_warnings.append,
+                     now=self.now)
 
     @initialize()
     def start(self) -> None:
@@ -493,11 +517,12 @@ class IncrementalBuilds(RuleBasedStateMachine):
     def incremental_equals_clean(self) -> None:
         result = self.incremental_build()
         assert not self.cache_warnings, self.cache_warnings
-        clean_out, clean_result = clean_build(self.site, self.root / "clean")
+        clean_out, clean_result = clean_build(self.site, self.root / "clean", self.now)
         assert_same_output(self.out, clean_out)
         assert (result.pages, result.static) == (clean_result.pages, clean_result.static)
         # The same broken links (page and link), then the same words for them (draft or not).
-        incremental, clean = broken_links(result), broken_links(clean_result)
+        incremental = broken_links(result, self.site)
+        clean = broken_links(clean_result, self.root / "clean" / "site")
         assert [w.rpartition("), ")[0] for w in incremental] \
             == [w.rpartition("), ")[0] for w in clean], "the broken links differ"
         assert incremental == clean, "the broken links are described differently"
@@ -505,7 +530,8 @@ class IncrementalBuilds(RuleBasedStateMachine):
         # rendered again), and the same warnings.
         again = self.incremental_build()
         assert (again.written, again.removed) == (0, 0), again.summary()
-        assert broken_links(again) == clean, "a build without edits lost or changed warnings"
+        assert broken_links(again, self.site) == clean, \
+            "a build without edits lost or changed warnings"
 
     # -- posts ------------------------------------------------------------------------------
 
@@ -638,6 +664,15 @@ class IncrementalBuilds(RuleBasedStateMachine):
             if ".renderer-cache" not in path.parts:
                 os.utime(path, ns=(old, old))
 
+    @rule(day=st.none() | days, hour=st.sampled_from([0, 8, 12]))
+    def set_the_clock(self, day: int | None, hour: int) -> None:
+        """Build as of a time among the posts' dates (`--now`), forward or back: posts
+        after it are left out (or built, marked, with future = true); None: the real clock,
+        after every post."""
+        self.now = None if day is None else \
+            int(datetime.datetime(2024, 1, day, hour, tzinfo=datetime.UTC).timestamp()) \
+            * ONE_SECOND
+
     @rule(pick=picks, delete=st.booleans())
     def tamper_with_output(self, pick: int, delete: bool) -> None:
         """Someone edits or deletes a file in the output folder."""
@@ -669,7 +704,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
                 edited.append(name)
 
         build(self.site, output=self.out, jobs=1, progress=edit,
-              warn=self.cache_warnings.append)
+              warn=self.cache_warnings.append, now=self.now)
         if not edited and (self.site / name).exists():
             self.bump(name, digit)
 

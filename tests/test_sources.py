@@ -31,7 +31,7 @@ def test_sort_by_date_mixes_dates_and_date_times(tmp_path: Path) -> None:
         "content/b.md": "---\ndate: 2024-01-01 10:00:00\n---\n",
         "content/c.md": '---\ndate: "2024-01-03T08:00:00Z"\n---\n',
         "content/d.md": "+++\ndate = 2023-12-31T23:00:00+01:00\n+++\n",
-        "content/e.md": "---\ntitle: no date\n---\n",
+        "content/e.md": "---\ntitle: older\ndate: 2022-06-01\n---\n",  # (no date: a warning)
     })
     assert index.split() == ["c", "a", "b", "d", "e"]
 

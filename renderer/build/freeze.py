@@ -58,7 +58,7 @@ from .signals import (
     time_limit,
     timeout_error,
 )
-from .skipped import link_warnings, remember_skipped, skipped_links
+from .skipped import link_warnings, remember_skipped, skipped_links, source_warnings
 from .staging import Staging, cache_folder, check_output_folder, staging_place
 from .state import BuildState, GlobMatch, ListingRecord, OutputEntry, glob_match
 from .storage import RACY_NS
@@ -91,11 +91,13 @@ class BuildResult:
 def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = False,
           strict: bool = False, jobs: int = 1, clean: bool = False,
           progress: Progress | None = None, warn: Warn | None = None,
-          timeout: float | None = DEFAULT_TIMEOUT) -> BuildResult:
-    """Build the site in `site_dir`. On a SiteError nothing in the output has changed; an
-    OSError (a full disk) is one too. `timeout`: the seconds a page may take to render
-    (None: no limit). Ctrl+C and SIGTERM raise `Interrupted` (signals.py), with the
-    workers stopped and the staging folder removed."""
+          timeout: float | None = DEFAULT_TIMEOUT, now: int | None = None) -> BuildResult:
+    """Build the site in `site_dir` as of `now` (ns since the epoch; by default, the time
+    it starts: pages dated after it are left out unless [site] future = true). On a
+    SiteError nothing in the output has changed; an OSError (a full disk) is one too.
+    `timeout`: the seconds a page may take to render (None: no limit). Ctrl+C and SIGTERM
+    raise `Interrupted` (signals.py), with the workers stopped and the staging folder
+    removed."""
     # The bookkeeping (cache, URL list, dependency sets) makes 100,000 long-lived objects
     # and no garbage cycles: the cycle collector would only walk them again and again.
     # It runs while pages render (render_outputs), where Jinja and Markdown make cycles.
@@ -116,7 +118,8 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
             recover(cache, warn)
             remove_stale_staging(*staging_place(cache, config.output))
             return _build(config, cache, name, drafts=drafts, strict=strict, jobs=jobs,
-                          clean=clean, progress=progress, warn=warn, timeout=timeout)
+                          clean=clean, progress=progress, warn=warn, timeout=timeout,
+                          now=now)
         except storage_errors() as error:  # a full disk, a folder not writable
             raise SiteError(f"{describe(error)}; the output folder is as it was") from None
         finally:
@@ -125,9 +128,10 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
 
 def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: bool,
            jobs: int, clean: bool, progress: Progress | None, warn: Warn,
-           timeout: float | None) -> BuildResult:
+           timeout: float | None, now: int | None) -> BuildResult:
     started = time.perf_counter()
     started_ns = time.time_ns()  # files changed after this are not trusted (Stamps)
+    now = started_ns if now is None else now  # the clock pages' dates are compared with
     out = config.output
     state_path = cache / f"build-{name}.pickle"
     key = config_key(config, drafts)
@@ -138,20 +142,20 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
     if clean:
         markdown.clear()
     site = Site(config, drafts=drafts, markdown_cache=markdown, page_cache=pages,
-                url_memo=state.urls)
+                url_memo=state.urls, now=now)
     staging = Staging.beside(cache, out)
     try:
         changes = Changes.since(state, pages, site)
         hashed = read_pages_ahead(site, pages, jobs) if not state.outline else {}
         try:
             with last_resort(timeout, grace(timeout or 0)), time_limit(timeout):
-                targets = list_targets(site, state, changes)
+                targets = list_targets(site, state, changes, now)
         except RenderTimeout as stop:
             assert timeout is not None
             disarm()
             raise timeout_error("listing the URLs", timeout, stop.__traceback__,
                                 config.root) from None
-        plan = plan_renders(targets, state, changes, out)
+        plan = plan_renders(targets, state, changes, out, now)
         links = LinkCheck(site, targets, state)
         last_digests = {output: state.outputs[output].digest for output in plan
                         if output in state.outputs}
@@ -160,10 +164,11 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
         broken = links.finish()
         skipped = skipped_links(cache / f"links-{name}.json", key, site.sources.links.skipped,
                                 config.root, clean=clean)
-        warnings = link_warnings(skipped) + links.warnings(broken, rendered)
+        found = source_warnings(site, targets, rendered, state)
+        warnings = link_warnings(skipped) + found + links.warnings(broken, rendered)
         result = BuildResult(out, rendered=len(rendered), warnings=warnings)
         if strict and result.warnings:
-            what = "warnings" if skipped else "broken links"
+            what = "warnings" if skipped or found else "broken links"
             raise LinkError(f"{len(result.warnings)} {what} (--strict):\n  "
                             + "\n  ".join(result.warnings))
         result.static = sum(1 for t in targets.values() if t.route is None)
@@ -249,13 +254,16 @@ def leads_out_of(site: Site, path: Path) -> bool:
     return not site.config.follow_symlinks and leads_out(path, site.config.root) is not None
 
 
-def list_targets(site: Site, state: BuildState, changes: Changes) -> dict[str, Target]:
+def list_targets(site: Site, state: BuildState, changes: Changes, now: int
+                 ) -> dict[str, Target]:
     """Every file the site produces: enumerated afresh, or, when nothing the last build
     enumerated them from has changed (the usual case after editing a post's text or a
-    template), restored from its outline."""
+    template) and the clock has not passed the date of a page it left out (nor gone back
+    before one it listed), restored from its outline."""
     listing = state.listing
     if state.outline and not changes.touch(listing.files, listing.meta) \
-            and changes.changed_globs.isdisjoint(listing.globs):
+            and changes.changed_globs.isdisjoint(listing.globs) \
+            and listing.window[0] <= now < listing.window[1]:
         return site.restore_targets(state.outline)
     return site.targets()
 
@@ -327,10 +335,11 @@ def _read_pages(chunk: tuple[Path, list[str]]
 
 
 def plan_renders(targets: dict[str, Target], state: BuildState, changes: Changes,
-                 out: Path) -> list[str]:
-    """The outputs to render: new ones, those with a changed input, and those whose file in
-    the output folder is not the one the last build wrote. A page that only read the front
-    matter of Markdown files does not depend on their bodies."""
+                 out: Path, now: int) -> list[str]:
+    """The outputs to render: new ones, those with a changed input (the clock too: a page
+    dated in the future it left out is due), and those whose file in the output folder is
+    not the one the last build wrote. A page that only read the front matter of Markdown
+    files does not depend on their bodies."""
     files, fields, changed_globs = changes.files, changes.fields, changes.changed_globs
     outputs = state.outputs
     folder = f"{out}{os.sep}"
@@ -340,7 +349,8 @@ def plan_renders(targets: dict[str, Target], state: BuildState, changes: Changes
         entry = outputs.get(output)
         if entry is None or not files.isdisjoint(entry.dependencies) \
                 or not fields.isdisjoint(entry.meta) \
-                or changed_globs and not changed_globs.isdisjoint(entry.globs):
+                or changed_globs and not changed_globs.isdisjoint(entry.globs) \
+                or not entry.window[0] <= now < entry.window[1]:
             plan.append(output)
             continue
         try:
@@ -375,7 +385,8 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
             dependencies, meta = frozenset(r.dependencies), frozenset(r.meta)
             outputs[output] = OutputEntry(sets.setdefault(dependencies, dependencies),
                                           sets.setdefault(meta, meta), r.globs,
-                                          r.digest, r.links, broken[output], mtime, size)
+                                          r.digest, r.links, broken[output], mtime, size,
+                                          r.warnings, r.window)
         else:
             entry = state.outputs[output]
             if entry.broken != broken[output]:  # what it links to came or went
@@ -387,7 +398,8 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
         state.outline = site.outline()
         state.listing = ListingRecord(frozenset(relative_paths(root, record.files)),
                                       frozenset(relative_paths(root, record.meta)),
-                                      frozenset(record.globs))
+                                      frozenset(record.globs), frozenset(record.warnings),
+                                      (record.after, record.before))
     listing = state.listing
     read = set(listing.files | listing.meta)
     # Each distinct set once: the index and the 20 tag pages share one of 5,000 posts.

@@ -172,7 +172,8 @@ def _draft_urls(site: Site, targets: dict[str, Target]) -> set[str]:
     if site.drafts:
         return set()
     try:
-        with_drafts = Site(site.config, drafts=True).targets()
+        with_drafts = Site(site.config, drafts=True, now=site.sources.items.fixed_now,
+                           future=site.sources.items.future).targets()
     except SiteError:
         return set()
     return {t.url for output, t in with_drafts.items() if output not in targets}

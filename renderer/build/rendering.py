@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..digests import bytes_digest
 from ..errors import RenderTimeout, SiteError, user_frames
+from ..records import EARLIEST, LATEST
 from ..routing import Target
 from ..site import Site
 from .linkscan import links_in
@@ -49,13 +50,15 @@ class Rendering:
     # rename keeps both) or as found in the output folder: what the build records, without
     # a `stat` of every output once they are in place.
     stamp: tuple[int, int]
+    warnings: tuple[str, ...] = ()  # what the sources it read found (Rendered.warnings)
+    window: tuple[int, int] = (EARLIEST, LATEST)  # the times it holds for (Record.dated)
 
     def shared(self, shared: Shared) -> Rendering:
         """This rendering with its paths and links made the objects `shared` already
         holds (one that came from a worker arrives with copies of its own)."""
         return Rendering(self.output, self.digest, shared.strings(self.links),
                          shared.strings(self.dependencies), shared.strings(self.meta),
-                         self.globs, self.staged, self.stamp)
+                         self.globs, self.staged, self.stamp, self.warnings, self.window)
 
 
 class Shared:
@@ -197,7 +200,8 @@ def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
     if rendered.media_type.startswith("text/html"):
         links = shared.strings(tuple(sorted(links_in(rendered.body))))
     return Rendering(target.output, digest, links, shared.paths(rendered.dependencies),
-                     shared.paths(rendered.meta), tuple(sorted(rendered.globs)), staged, stamp)
+                     shared.paths(rendered.meta), tuple(sorted(rendered.globs)), staged, stamp,
+                     tuple(sorted(rendered.warnings)), rendered.window)
 
 
 def relative_paths(root: Path, paths: Iterable[Path]) -> tuple[str, ...]:

@@ -16,7 +16,10 @@ from typing import Any
 
 from .. import __version__
 from ..digests import file_digest, text_digest
+from ..records import EARLIEST, LATEST
 from .storage import FORMAT, RACY_NS, Warn, safe_loads, write_pickle
+
+ALWAYS = (EARLIEST, LATEST)  # what does not depend on the clock holds at every time
 
 # -- stamps of input files ----------------------------------------------------------------
 
@@ -109,6 +112,8 @@ class OutputEntry:
     broken: tuple[tuple[str, str, str], ...]
     mtime: int
     size: int
+    warnings: tuple[str, ...] = ()  # found by the sources it read
+    window: tuple[int, int] = ALWAYS  # it is right while the clock is in it (Record.dated)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,8 @@ class ListingRecord:
     files: frozenset[str] = frozenset()
     meta: frozenset[str] = frozenset()
     globs: frozenset[str] = frozenset()
+    warnings: frozenset[str] = frozenset()
+    window: tuple[int, int] = ALWAYS
 
 
 DELTA_LIMIT = 500  # entries changed since the full record was written; past it, rewrite it
@@ -174,10 +181,11 @@ class BuildState:
             outputs = {name: OutputEntry(depsets[e[0]], depsets[e[1]], *e[2:])
                        for name, e in value["outputs"].items()}
             stamps = Stamps(value["stamps"], value["written_at"])
-            files, meta, globs = value["listing"]
+            files, meta, globs, warnings, (after, before) = value["listing"]
             state = cls(config_key, stamps, _globs(value["globs"]), outputs, value["urls"],
                         value["outline"], ListingRecord(frozenset(files), frozenset(meta),
-                                                        frozenset(globs)))
+                                                        frozenset(globs), frozenset(warnings),
+                                                        (int(after), int(before))))
             state.base = _Base(value["token"], dict(outputs), dict(stamps.entries),
                                dict(state.urls), state.outline, state.listing)
         except (OSError, pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError,
@@ -247,7 +255,7 @@ class BuildState:
             "format": FORMAT, "renderer": __version__, "config": self.config_key,
             "base": base.token, "written_at": self.stamps.written_at, "globs": self.globs,
             "outputs": {name: (tuple(e.dependencies), tuple(e.meta), e.globs, e.digest,
-                               e.links, e.broken, e.mtime, e.size)
+                               e.links, e.broken, e.mtime, e.size, e.warnings, e.window)
                         for name, e in outputs.items()},
             "stamps": stamps, "urls": urls,
             "outputs_gone": gone_outputs, "stamps_gone": gone_stamps,
@@ -265,7 +273,7 @@ class BuildState:
             index = depsets.setdefault(entry.dependencies, len(depsets))
             meta = depsets.setdefault(entry.meta, len(depsets))
             outputs[name] = (index, meta, entry.globs, entry.digest, entry.links,
-                             entry.broken, entry.mtime, entry.size)
+                             entry.broken, entry.mtime, entry.size, entry.warnings, entry.window)
         listing = self.listing
         write_pickle(path, {
             "format": FORMAT, "renderer": __version__, "config": self.config_key,
@@ -277,7 +285,8 @@ class BuildState:
             "outline": {k: (url, index, one(source, source))
                         for k, (url, index, source) in self.outline.items()},
             "listing": (tuple(one(p, p) for p in listing.files),
-                        tuple(one(p, p) for p in listing.meta), tuple(listing.globs)),
+                        tuple(one(p, p) for p in listing.meta), tuple(listing.globs),
+                        tuple(listing.warnings), listing.window),
         })
         _delta_path(path).unlink(missing_ok=True)  # its base is gone: it would be ignored
 

@@ -27,11 +27,12 @@ class DevApp(RendererApp):
     """The site as `serve` shows it: drafts, the routing preview, errors as pages."""
 
     keeps_responses = False  # the watcher says what changed, and every page is rendered anew
-    _said: set[Path] | None = None  # links out of the site folder logged since the last change
+    _said: set[object] | None = None  # warnings logged since the last change
 
     def __init__(self, site_dir: Path | str, *, drafts: bool = True,
                  timeout: float | None = None) -> None:
         super().__init__(site_dir, drafts=drafts)
+        self.future = True if drafts else None  # pages dated in the future: shown, marked
         self.watchdog = Watchdog(timeout)
 
     def respond(self, request: Request) -> Response:
@@ -70,8 +71,9 @@ class DevApp(RendererApp):
         self._said = None
 
     def say_skipped(self) -> None:
-        """Log each symbolic link the site skipped (it leads out of the site folder) once
-        per change, as the build warns of it."""
+        """Log each symbolic link the site skipped (it leads out of the site folder), and
+        each warning its sources found (items.py, sorting.py), once per change, as the
+        build warns of them."""
         if self._site is None:
             return
         said = self._said if self._said is not None else set()
@@ -80,6 +82,10 @@ class DevApp(RendererApp):
             if link not in said:
                 said.add(link)
                 logger.warning("warning: %s", refusal(link, target, "skipped"))
+        for warning in self._site.sources.found_warnings():
+            if warning not in said:
+                said.add(warning)
+                logger.warning("warning: %s", warning)
 
     def cache_headers(self, response: Response, request: Request) -> None:
         # Never kept by the browser: the next look after an edit must render again.
