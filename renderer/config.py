@@ -16,14 +16,15 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .config_lists import Paginate, check_group, check_group_references, check_paginate
 from .errors import ConfigError, did_you_mean
 from .toml_lines import locate_keys, toml_error_line, toml_message
 
 CONFIG_NAME = "site.toml"
 TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes")
-ROUTE_KEYS = ("url", "template", "name", "each", "page", "context")
+ROUTE_KEYS = ("url", "template", "name", "each", "page", "context", "paginate")
 MARKDOWN_KEYS = ("extensions", "extension_configs")
-SOURCE_TABLE_KEYS = ("glob", "path", "sort")
+SOURCE_TABLE_KEYS = ("glob", "path", "sort", "group", "by")
 FOLDER_KEYS = ("output", "templates", "content", "static")
 DEFAULT_FOLDERS = {"output": "build", "templates": "templates", "content": "content",
                    "static": "static"}
@@ -34,7 +35,7 @@ DEFAULT_EXTENSION_CONFIGS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 DATA_SUFFIXES = (".toml", ".json", ".yaml", ".yml")
 PYTHON_REFERENCE = re.compile(r"^(?P<file>.+\.py):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
-SourceKind = Literal["collection", "page", "data", "python"]
+SourceKind = Literal["collection", "page", "data", "python", "group"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class SourceSpec:
     python: PythonReference | None = None
     sort: str | None = None
     line: int | None = None
+    group: str | None = None  # a group source: the source it groups, and by what
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class RouteSpec:
     context: PythonReference | None = None
     line: int | None = None
     each_function: PythonReference | None = None
+    paginate: Paginate | None = None
 
     @property
     def label(self) -> str:
@@ -243,13 +247,22 @@ class _Checker:
 
     def sources(self) -> dict[str, SourceSpec]:
         table = self.table("sources")
-        return {name: self.source(name, value) for name, value in table.items()}
+        specs = {name: self.source(name, value) for name, value in table.items()}
+        check_group_references({name: spec.kind for name, spec in specs.items()},
+                               {n: s.group for n, s in specs.items() if s.group}, self.fail)
+        return specs
 
     def source(self, name: str, value: Any) -> SourceSpec:
         key = ("sources", name)
         sort = None
+        if isinstance(value, dict) and "group" in value:
+            group, by = check_group(name, value, self.fail)
+            return SourceSpec(name, "group", group, group=group, by=by, line=self.lines.get(key))
         if isinstance(value, dict):
             self.unknown_keys(value, SOURCE_TABLE_KEYS, *key)
+            if "by" in value:
+                raise self.fail('"by" belongs to a group source: add group = "<source>"', *key,
+                                "by")
             if ("glob" in value) == ("path" in value):
                 raise self.fail('give exactly one of "glob" or "path"', *key)
             sort = self.string(value, "sort", *key)
@@ -348,8 +361,11 @@ class _Checker:
                                                        if option == "each" else ""), *key, option)
         context_ref = self.string(entry, "context", *key)
         context = self.python(context_ref, *key, "context") if context_ref else None
+        paginate = None if "paginate" not in entry else check_paginate(
+            entry["paginate"], key, each is not None, sources, self.fail,
+            self.lines.get((*key, "paginate")))
         return RouteSpec(index, url, template, name, each, page, context,
-                         self.lines.get(key), each_function)
+                         self.lines.get(key), each_function, paginate)
 
 
 def _is_glob(target: str) -> bool:

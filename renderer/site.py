@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .config import RouteSpec, SiteConfig, load_config
 from .content import MarkdownConverter, Page
 from .errors import RouteError, SiteError
+from .pagination import Sequences
 from .records import FrontMatterCache, Record
 from .routing import (
     Router,
@@ -60,6 +61,7 @@ class Site:
         self.converter = MarkdownConverter(config.markdown, markdown_cache)
         self.sources = Sources(config, self.converter, drafts=drafts, page_cache=page_cache)
         self.router = Router(config, url_memo)
+        self.sequences = Sequences(config, self.sources, self.router)  # pagination, neighbours
         self._targets: dict[str, Target] | None = None
         self._targets_record = Record()
         self._completed: dict[int, dict[str, Target]] = {}  # restored targets, by route
@@ -207,7 +209,7 @@ class Site:
         have made it: straight from its page file, or by enumerating its route."""
         route = partial.route
         assert route is not None
-        if partial.page_source and route.each is not None:
+        if partial.page_source and route.each is not None and route.paginate is None:
             own = Record()
             page = self.sources.page(self.config.root / partial.page_source, own,
                                      partial.page_source)
@@ -228,12 +230,15 @@ class Site:
             "url": self.config.base_path + target.url.lstrip("/"),
             "url_for": url_for,
         }
+        extra: Mapping[str, Any] = {}
         if route.context is not None:
             extra = self.sources.call(route.context, record, **target.variables)
             if not isinstance(extra, Mapping):
                 raise SiteError(f"{route.label}: context {route.context} returned "
                                 f"{type(extra).__name__}, not a dict", file=route.context.file)
-            context.update(extra)
+        names = self.templates.variables(route.template) - extra.keys()  # theirs win
+        context.update(self.sequences.context(target, record, names))
+        context.update(extra)
         return context
 
     def _route_targets(self, record: Record) -> Iterator[Target]:
@@ -254,8 +259,9 @@ class Site:
                 return  # a draft, left out of the build
             url = self.router.url(route, {})
             files, globs, meta = _inputs(page, _frozen(own))
-            yield Target(url, output_path(url), route, {}, page, inputs=files,
-                         input_globs=globs, input_meta=meta)
+            yield from self.sequences.pages(Target(url, output_path(url), route, {}, page,
+                                                   inputs=files, input_globs=globs,
+                                                   input_meta=meta), record)
             return
         if not arguments:
             raise RouteError(f'{route.label} has "each" but no variable in its URL, so every '
@@ -270,11 +276,12 @@ class Site:
             try:
                 url = self.router.url(route, variables)
                 files, globs, meta = _inputs(item, source)
-                yield Target(url, output_path(url), route, variables, item, inputs=files,
-                             input_globs=globs, input_meta=meta)
+                yield from self.sequences.pages(Target(url, output_path(url), route, variables,
+                                                       item, inputs=files, input_globs=globs,
+                                                       input_meta=meta), record)
             except RouteError as error:
                 raise RouteError(f"{error.message} (item {describe(item, position)})",
-                                 file=self.config.file, line=route.line) from None
+                                 file=self.config.file, line=error.line or route.line) from None
 
     def _items(self, route: RouteSpec, record: Record) -> list[Any]:
         assert route.each is not None

@@ -34,6 +34,7 @@ from .content import (
 )
 from .digests import text_digest
 from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
+from .groups import make_groups
 from .records import Change, FrontMatterCache, Record
 
 
@@ -186,7 +187,7 @@ class Sources:
         opaque = change.opaque(self.config)
         for name, (_, record) in list(self._values.items()):
             spec = self.config.sources[name]
-            if spec.kind == "python" and opaque or change.touches(record):
+            if spec.kind in ("python", "group") and opaque or change.touches(record):
                 del self._values[name]
         return change
 
@@ -211,6 +212,8 @@ class Sources:
         if spec.kind == "python":
             assert spec.python is not None
             return self.call(spec.python, record)
+        if spec.kind == "group":
+            return make_groups(spec, self.value(spec.target, record), self.config.file)
         assert spec.path is not None
         item = self._file(spec.path, record)
         if isinstance(item, Page) and item.is_draft and not self.drafts:

@@ -38,6 +38,7 @@ class Templates:
         )
         self.env.filters["markdown"] = lambda text: Markup(converter.convert(str(text))[0])
         self._closures: dict[str, tuple[frozenset[Path], frozenset[str]]] = {}
+        self._variables: dict[str, frozenset[str]] = {}
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render a template; any error names the template file and line."""
@@ -81,11 +82,26 @@ class Templates:
                 frozenset(glob.escape(str(p)) for p in paths if not p.is_file()))
         return self._closures[name]
 
+    def variables(self, name: str) -> frozenset[str]:
+        """The names that `name` and the templates it reaches take from the context (a
+        page gets `previous` and `next`, and depends on its neighbours, only if asked)."""
+        if name not in self._variables:
+            found: set[str] = set()
+            for path in self.dependencies(name)[0]:
+                try:
+                    tree = self.env.parse(path.read_text(encoding="utf-8"))
+                except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
+                    continue  # rendering reports these with their line
+                found |= jinja2.meta.find_undeclared_variables(tree)
+            self._variables[name] = frozenset(found)
+        return self._variables[name]
+
     def invalidate(self, paths: set[Path]) -> None:
         """Forget compiled templates and their dependencies once a template changed."""
         if any(path.is_relative_to(self.folder) for path in paths):
             self.env.cache.clear()  # type: ignore[union-attr]
             self._closures.clear()
+            self._variables.clear()
 
     def _references(self, name: str) -> list[str] | None:
         """Templates named by `name`, or None when one is named by an expression."""

@@ -1,0 +1,112 @@
+"""The keys of `site.toml` that make lists from lists, checked: a source that groups
+another (`tags = { group = "posts", by = "tags" }`) and a route's `paginate` table.
+
+A module of its own below `config.py` (which calls it with its `fail`, an error at a key
+path with its line) rather than more of `config.py`: that one reads the whole file, this
+one knows what groups and pages need. What can only be known from the data (a grouped
+source that gives no list, an item without the paginated field) is checked where the
+data is read, in `groups.py` and `pagination.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError, did_you_mean
+
+GROUP_KEYS = ("group", "by")
+PAGINATE_KEYS = ("items", "per_page", "url")
+DEFAULT_PER_PAGE = 10
+PAGE_VARIABLE = re.compile(r"<int(?:\([^)]*\))?:page>")
+PAGINATE_EXAMPLE = 'paginate = { items = "posts", per_page = 10, url = "/page/<int:page>/" }'
+
+Fail = Callable[..., ConfigError]
+
+
+@dataclass(frozen=True)
+class Paginate:
+    """A route's `paginate`: the list (a source, or on an `each` route a field of the
+    item), how many items a page holds, and the URL rule of pages 2, 3, ..."""
+
+    items: str
+    per_page: int
+    url: str
+    field: bool  # `items` names a field of the route's item, not a source
+    line: int | None = None
+
+
+def check_group(name: str, table: Mapping[str, Any], fail: Fail) -> tuple[str, str]:
+    """The grouped source's name and the `by` path of a group source's table."""
+    key = ("sources", name)
+    for other in table:
+        if other not in GROUP_KEYS:
+            raise fail(f'"{other}" does not go with "group": a group source takes '
+                       f'{" and ".join(GROUP_KEYS)}, like {{ group = "posts", by = "tags" }}',
+                       *key, other)
+    group, by = table.get("group"), table.get("by")
+    if not isinstance(group, str) or not group.strip():
+        raise fail('must name a source, like group = "posts"', *key, "group")
+    if by is None:
+        raise fail('missing key "by": the field to group by, like by = "tags" or '
+                   'by = "date.year"', *key)
+    if not isinstance(by, str) or not all(part.strip() for part in by.split(".")):
+        raise fail(f"must be a field name or a dotted path like \"date.year\", not {by!r}",
+                   *key, "by")
+    return group, by
+
+
+def check_group_references(kinds: Mapping[str, str], groups: Mapping[str, str],
+                           fail: Fail) -> None:
+    """Each group names a source that exists and can be a list, and no groups go round
+    in a circle. `kinds`: every source's kind; `groups`: group source -> grouped name."""
+    for name, grouped in groups.items():
+        if grouped not in kinds:
+            raise fail(f'no source named "{grouped}"{did_you_mean(grouped, kinds)}; name one '
+                       "of [sources]", "sources", name, "group")
+        if kinds[grouped] == "page":
+            raise fail(f'"{grouped}" is one Markdown page, not a list of items: group a '
+                       "collection, a data file or a Python source that gives a list",
+                       "sources", name, "group")
+        chain = [name]
+        while chain[-1] in groups:
+            chain.append(groups[chain[-1]])
+            if chain[-1] == name:
+                raise fail(f"groups that go round in a circle: {' -> '.join(chain)}",
+                           "sources", name, "group")
+            if len(chain) > len(groups) + 1:
+                break  # a circle that does not pass through `name`: found from its own
+
+
+def check_paginate(value: Any, route: tuple[str | int, ...], each: bool,
+                   sources: Collection[str], fail: Fail, line: int | None) -> Paginate:
+    """A route's `paginate` table."""
+    key = (*route, "paginate")
+    if not isinstance(value, dict):
+        raise fail(f"must be a table, like {PAGINATE_EXAMPLE}", *key)
+    for name in value:
+        if name not in PAGINATE_KEYS:
+            raise fail(f'unknown key "{name}"{did_you_mean(name, PAGINATE_KEYS)}; known keys: '
+                       f"{', '.join(PAGINATE_KEYS)}", *key, name)
+    items, url = value.get("items"), value.get("url")
+    per_page = value.get("per_page", DEFAULT_PER_PAGE)
+    for name, given in (("items", items), ("url", url)):
+        if given is None:
+            raise fail(f'missing key "{name}", as in {PAGINATE_EXAMPLE}', *key)
+        if not isinstance(given, str) or not given.strip():
+            raise fail(f"must be a non-empty string, not {given!r}", *key, name)
+    assert isinstance(items, str) and isinstance(url, str)
+    if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
+        raise fail(f"must be a whole number of 1 or more, not {per_page!r}", *key, "per_page")
+    if not url.startswith("/"):
+        raise fail(f'"{url}" must start with "/"', *key, "url")
+    if not PAGE_VARIABLE.search(url):
+        raise fail(f'"{url}" has no <int:page>, which numbers the pages after the first '
+                   '(2, 3, ...); write it like "/page/<int:page>/"', *key, "url")
+    if not each and items not in sources:
+        raise fail(f'no source named "{items}"{did_you_mean(items, sources)}; name one of '
+                   '[sources] (a field of the item, like items = "items", on a route with '
+                   '"each")', *key, "items")
+    return Paginate(items, per_page, url, each, line)
