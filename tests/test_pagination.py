@@ -213,10 +213,32 @@ def test_paginated_pages_are_served_as_built_and_follow_edits(tmp_path: Path) ->
         assert "/page/4/" in routes and "/tags/x/page/2/" in routes
 
 
+def test_incremental_builds_of_many_pages_in_worker_processes(tmp_path: Path) -> None:
+    """Enough pages that --jobs 2 renders in worker processes, each completing the
+    paginated targets restored from the last build's URL list."""
+    files = dict(SITE)
+    files.update({f"content/posts/p{n:03}.md": f"---\ntitle: P{n:03}\ntags: [t{n % 3}]\n---\n"
+                  f"Post *{n}*.\n" for n in range(80)})
+    site = make_site(tmp_path, files)
+    out = tmp_path / "out"
+    for step in range(3):
+        if step == 1:
+            post = site / "content/posts/p010.md"
+            post.write_text(post.read_text().replace("Post *10*.", "Post *10*, edited."))
+        if step == 2:
+            (site / "content/posts/p050.md").unlink()
+        code, _, stderr = run_cli("build", site, "--jobs", "2", "--output", out)
+        assert code == 0, stderr
+        code, _, stderr = run_cli("build", site, "--clean", "--output", tmp_path / "clean")
+        assert code == 0, stderr
+        assert tree(out) == tree(tmp_path / "clean")
+    assert tree(out)["page/42/index.html"].startswith(b"42/42 of 84 ")
+
+
 def test_routes_lists_every_page(tmp_path: Path) -> None:
     code, stdout, stderr = run_cli("routes", make_site(tmp_path, SITE), "--urls")
     assert code == 0, stderr
-    assert re.search(r"^/\s+index\s+index.html\s+3$", stdout, re.MULTILINE), stdout
+    assert re.search(r"^/\s+index\s+index.html\s+posts\s+3$", stdout, re.MULTILINE), stdout
     assert "  /page/2/\n  /page/3/\n" in stdout
     assert "  /tags/x/\n  /tags/x/page/2/\n  /tags/y/\n" in stdout
 
