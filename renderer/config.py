@@ -362,7 +362,7 @@ class _Checker:
         context_ref = self.string(entry, "context", *key)
         context = self.python(context_ref, *key, "context") if context_ref else None
         paginate = None if "paginate" not in entry else check_paginate(
-            entry["paginate"], key, each is not None, sources, self.fail,
+            entry["paginate"], key, url, each is not None, sources, self.fail,
             self.lines.get((*key, "paginate")))
         return RouteSpec(index, url, template, name, each, page, context,
                          self.lines.get(key), each_function, paginate)

@@ -80,7 +80,7 @@ def check_group_references(kinds: Mapping[str, str], groups: Mapping[str, str],
                 break  # a circle that does not pass through `name`: found from its own
 
 
-def check_paginate(value: Any, route: tuple[str | int, ...], each: bool,
+def check_paginate(value: Any, route: tuple[str | int, ...], route_url: str, each: bool,
                    sources: Collection[str], fail: Fail, line: int | None) -> Paginate:
     """A route's `paginate` table."""
     key = (*route, "paginate")
@@ -105,6 +105,9 @@ def check_paginate(value: Any, route: tuple[str | int, ...], each: bool,
     if not PAGE_VARIABLE.search(url):
         raise fail(f'"{url}" has no <int:page>, which numbers the pages after the first '
                    '(2, 3, ...); write it like "/page/<int:page>/"', *key, "url")
+    if re.search(r"<(?:[^<>:]*:)?page>", route_url):
+        raise fail(f'the route\'s own URL "{route_url}" has a variable "page", which names '
+                   "the pages of `paginate`; call it something else", *route, "url")
     if not each and items not in sources:
         raise fail(f'no source named "{items}"{did_you_mean(items, sources)}; name one of '
                    '[sources] (a field of the item, like items = "items", on a route with '

@@ -285,6 +285,10 @@ BAD = {
     "unknown-key": (index_with(INDEX_PAGINATE.replace("per_page", "per_pag")),
                     ('unknown key "per_pag"', 'did you mean "per_page"')),
     "not-a-table": (index_with('paginate = 10'), ("routes[0].paginate: must be a table",)),
+    "route-has-page": (tags_with(TAG_PAGINATE.replace("<slug>/page/<int:page>/",
+                                                      "<slug>/<int:page>/n/<int:n>/")).replace(
+        'url = "/tags/<slug>/"', 'url = "/tags/<slug>/<int:page>/"'),
+                       ("routes[2].url", 'has a variable "page"')),
     "field-missing": (tags_with(TAG_PAGINATE.replace('"items"', '"itemz"')),
                       ('paginate.items = "itemz", but the item has no "itemz"',
                        'did you mean "items"')),
@@ -306,7 +310,7 @@ def test_a_bad_paginate_is_an_error_at_its_line(tmp_path: Path, case: str) -> No
     first = stderr.splitlines()[0]
     original = set(SITE_TOML.splitlines())
     changed = next(n for n, row in enumerate(text.splitlines(), 1)
-                   if row.startswith("paginate") and row not in original)
+                   if row.startswith(("paginate", "url =")) and row not in original)
     assert f"site.toml:{changed}: " in first, (first, changed)
     for part in says:
         assert part in first, first
