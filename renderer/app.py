@@ -8,6 +8,7 @@ as pages that heal: this module knows nothing of them.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -82,7 +83,9 @@ class RendererApp:
 
     def changed(self, paths: Iterable[Path]) -> None:
         """Forget what was read from `paths`; re-read site.toml if it is among them."""
-        changed = {Path(p).resolve() for p in paths}
+        # Each path as named and as resolved: a symbolic link that changed is known to
+        # what read it by its own name, not by its (new) target's.
+        changed = {Path(os.path.abspath(p)) for p in paths} | {Path(p).resolve() for p in paths}
         if self._site is None or self.site_dir / CONFIG_NAME in changed:
             self._site = None
             self._load_error = None

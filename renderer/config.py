@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from .config_lists import Paginate, check_group, check_group_references, check_paginate
 from .errors import ConfigError, did_you_mean
-from .toml_lines import locate_keys, toml_error_line, toml_message
+from .symlinks import leads_out, refusal
+from .toml_lines import decode_toml, locate_keys, toml_error_line, toml_message
 
 CONFIG_NAME = "site.toml"
 TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes")
@@ -114,6 +115,7 @@ class SiteConfig:
     sources: Mapping[str, SourceSpec]
     routes: tuple[RouteSpec, ...]
     lines: Mapping[tuple[str | int, ...], int] = field(repr=False)
+    follow_symlinks: bool = False  # [site] follow_symlinks: links out of the site folder
 
     def line_of(self, *key: str | int) -> int | None:
         """The line of a key, or of the nearest table around it."""
@@ -131,7 +133,7 @@ def load_config(site_dir: Path | str, *, output: Path | None = None) -> SiteConf
     if not file.is_file():
         raise ConfigError(f"no {CONFIG_NAME} here: {root} is not a site folder "
                           f"(`renderer new DIR` makes one)", file=file)
-    text = file.read_text(encoding="utf-8")
+    text = decode_toml(file)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -149,6 +151,7 @@ class _Checker:
         self.file = file
         self.raw = raw
         self.lines = lines
+        self.follow = False  # [site] follow_symlinks, read first
 
     def fail(self, message: str, *key: str | int) -> ConfigError:
         """An error at `key`, shown with its path (`routes[2].template`) and line."""
@@ -163,6 +166,7 @@ class _Checker:
     def check(self, output: Path | None) -> SiteConfig:
         self.unknown_keys(self.raw, TOP_LEVEL_KEYS)
         site = self.table("site")
+        self.follow = self.boolean(site, "follow_symlinks", "site")
         folders = {key: self.folder(site, key) for key in FOLDER_KEYS}
         base_url, base_path = self.base_url(site)
         sources = self.sources()
@@ -181,6 +185,7 @@ class _Checker:
             sources=MappingProxyType(sources),
             routes=routes,
             lines=MappingProxyType(self.lines),
+            follow_symlinks=self.follow,
         )
 
     def unknown_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...],
@@ -207,9 +212,23 @@ class _Checker:
             raise self.fail(f"must be a non-empty string, not {_type_name(value)}", *key, name)
         return value
 
+    def boolean(self, table: Mapping[str, Any], name: str, *key: str | int) -> bool:
+        value = table.get(name, False)
+        if not isinstance(value, bool):
+            raise self.fail(f"must be true or false, not {_type_name(value)}", *key, name)
+        return value
+
     def folder(self, site: Mapping[str, Any], name: str) -> Path:
         value = self.string(site, name, "site") or DEFAULT_FOLDERS[name]
+        if name != "output":  # where the build writes, not what it reads
+            self.followed(self.root / value, "site", name)
         return (self.root / value).resolve()
+
+    def followed(self, path: Path, *key: str | int) -> None:
+        """Refuse a path named in site.toml that a link leads out of the site folder."""
+        target = None if self.follow else leads_out(path, self.root)
+        if target is not None:
+            raise self.fail(refusal(path, target), *key)
 
     def base_url(self, site: Mapping[str, Any]) -> tuple[str | None, str]:
         value = self.string(site, "base_url", "site")
@@ -301,6 +320,7 @@ class _Checker:
                                found.group("function"))
 
     def existing_file(self, target: str, *key: str | int) -> Path:
+        self.followed(self.root / target, *key)
         path = (self.root / target).resolve()
         if not path.is_file():
             siblings = [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
@@ -311,6 +331,11 @@ class _Checker:
         entries = self.raw.get("routes", [])
         if not isinstance(entries, list):
             raise self.fail("must be an array of tables ([[routes]])", "routes")
+        if not entries:
+            raise ConfigError('no [[routes]], so the site makes no pages (and a build would '
+                              'remove every page it wrote before); add one, like: [[routes]] '
+                              'url = "/" template = "index.html"', file=self.file,
+                              line=self.lines.get(("routes",)))
         routes = tuple(self.route(index, entry, sources, templates)
                        for index, entry in enumerate(entries))
         seen: dict[str, RouteSpec] = {}
@@ -334,6 +359,7 @@ class _Checker:
         assert url is not None and template is not None
         if not url.startswith("/"):
             raise self.fail(f'"{url}" must start with "/"', *key, "url")
+        self.followed(templates / template, *key, "template")
         if not (templates / template).is_file():
             known = [p.relative_to(templates).as_posix() for p in templates.rglob("*")
                      if p.is_file()] if templates.is_dir() else []

@@ -210,6 +210,12 @@ class Page(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"<Page {self._fields.get('source')!r}>"
 
+    # A page is itself, not its values: `post == other`, `posts.index(post)` and `post in
+    # posts` must not convert Markdown (Mapping's own __eq__ compares every value,
+    # `content` included: a list of 135 posts did 404 conversions).
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
     @property
     def is_draft(self) -> bool:
         return self._fields.get("draft") is True

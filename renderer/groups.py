@@ -20,6 +20,7 @@ from typing import Any
 
 from .config import SourceSpec
 from .errors import SourceError, did_you_mean
+from .items import read_path
 from .slugs import slugify
 
 NAME_TYPES = (str, int, float, datetime.date)  # and bool, an int; datetime, a date
@@ -74,22 +75,6 @@ def make_groups(spec: SourceSpec, value: Any, config_file: Path) -> list[Group]:
                               f'"{path[0]}"{near}', file=config_file, line=spec.line)
     groups = [Group(name, slug, tuple(members)) for slug, (name, members) in found.items()]
     return sorted(groups, key=lambda group: name_order(group.name))
-
-
-def read_path(item: Any, path: list[str]) -> tuple[bool, Any]:
-    """The value at a dotted path of an item (keys of mappings, attributes of the rest:
-    `date.year`), and whether it is there at all."""
-    value = item
-    for part in path:
-        if isinstance(value, Mapping):
-            if part not in value:
-                return False, None
-            value = value[part]
-        elif hasattr(value, part):
-            value = getattr(value, part)
-        else:
-            return False, None
-    return True, value
 
 
 def group_slug(name: Any, item: Any, spec: SourceSpec, config_file: Path) -> str:

@@ -18,9 +18,9 @@ from typing import Any
 
 from .config import RouteSpec, SiteConfig
 from .errors import RouteError, did_you_mean
-from .groups import read_path
+from .items import read_path
 from .records import Record
-from .routing import Router, Target, output_path
+from .routing import Router, Target, makes_files, output_path
 from .sources import Sources
 
 NEIGHBOURS = ("previous", "next")
@@ -77,9 +77,15 @@ class Sequences:
         if route is None or route.paginate is None:
             return
         total = len(self.list_of(route, first.page, record))
+        as_file = makes_files(route.paginate.url)
         for number in range(2, page_count(total, route.paginate.per_page) + 1):
             url = self.router.page_url(route, first.variables, number)
-            yield dataclasses.replace(first, url=url, output=output_path(url), number=number)
+            try:
+                output = output_path(url, as_file)
+            except RouteError as error:  # the rule ("/../page/<int:page>/"), or a value
+                raise RouteError(f"{route.label}: paginate.url: {error.message}",
+                                 file=self.config.file, line=route.paginate.line) from None
+            yield dataclasses.replace(first, url=url, output=output, number=number)
 
     def context(self, target: Target, record: Record, names: frozenset[str]) -> dict[str, Any]:
         """`pager` for a paginated route; `previous` and `next` for an `each` route whose
@@ -114,12 +120,13 @@ class Sequences:
             if not present:
                 keys = list(item) if isinstance(item, Mapping) else \
                     [name for name in dir(item) if not name.startswith("_")]
-                raise RouteError(f"{where}, but the item has no "
+                raise RouteError(f"{where}, but the item {_named(item)} has no "
                                  f'"{paginate.items}"{did_you_mean(paginate.items, keys)}',
                                  file=self.config.file, line=paginate.line)
         if value is None or isinstance(value, (Mapping, str, bytes)) \
                 or not isinstance(value, Iterable):
-            raise RouteError(f"{where} gives {type(value).__name__}, not a list of items",
+            of = f" of the item {_named(item)}" if paginate.field else ""
+            raise RouteError(f"{where} gives {type(value).__name__}{of}, not a list of items",
                              file=self.config.file, line=paginate.line)
         return list(value)
 
@@ -150,3 +157,11 @@ class Sequences:
 def _has_variables(item: Any, variables: Mapping[str, Any]) -> bool:
     return all(read_path(item, [name]) == (True, value) for name, value in variables.items())
 
+
+
+def _named(item: Any) -> str:
+    """An item as a message names it: its file, or its name (a group's)."""
+    if isinstance(item, Mapping) and isinstance(item.get("source"), str):
+        return str(item["source"])
+    name = getattr(item, "name", None)
+    return repr(name) if name is not None else type(item).__name__

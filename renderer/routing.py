@@ -53,7 +53,10 @@ class Target:
         """What makes this file, for messages: a route with its line, or a static file."""
         if self.route is not None:
             line = f" on line {self.route.line}" if self.route.line else ""
-            return f"{self.route.label}{line}"
+            source = self.page.get("source") if isinstance(self.page, Mapping) \
+                else self.page_source
+            item = f" for {source}" if isinstance(source, str) and source else ""
+            return f"{self.route.label}{line}{item}"
         assert self.static_file is not None
         return f"static file {display_path(self.static_file)}"
 
@@ -240,8 +243,11 @@ def _memo_key(variables: Mapping[str, Any]) -> str:
                      for name, value in sorted(variables.items()))
 
 
-def output_path(url: str) -> str:
-    """The file a site-relative URL is written to, as a relative POSIX path.
+def output_path(url: str, as_file: bool | None = None) -> str:
+    """The file a site-relative URL is written to, as a relative POSIX path: a URL
+    ending in "/" is a folder's index.html; another is the file itself if `as_file`,
+    else a folder's index.html, and when `as_file` is None (a static file, a request), a
+    file if its last segment has an extension.
 
     Raises RouteError for any URL that would name a place outside the output folder.
     """
@@ -251,7 +257,7 @@ def output_path(url: str) -> str:
     segments = [unquote(s) if "%" in s else s for s in path[1:].split("/")]
     if segments[-1] == "":
         segments[-1] = "index.html"
-    elif not PurePosixPath(segments[-1]).suffix:
+    elif not (as_file if as_file is not None else PurePosixPath(segments[-1]).suffix):
         segments.append("index.html")
     for segment in segments:
         if segment in FORBIDDEN_SEGMENTS or any(c in segment for c in FORBIDDEN_CHARACTERS):
@@ -270,14 +276,22 @@ def output_path(url: str) -> str:
 
 def request_candidates(path: str) -> tuple[str | None, str | None]:
     """For a request path, the output file to serve and, failing that, the one whose
-    existence means a redirect to `path + "/"` (as a static host does for a folder)."""
+    existence means a redirect to `path + "/"` (as a static host does for a folder,
+    whatever the name: `/2019/dask-2.0` may be a folder)."""
     try:
-        if path.endswith("/") or PurePosixPath(path).suffix:
+        if path.endswith("/"):
             return output_path(path), None
-        exact = "/".join(unquote(s) for s in path[1:].split("/"))
-        return exact, output_path(path + "/")
+        return output_path(path, as_file=True), output_path(path + "/")
     except RouteError:
         return None, None
+
+
+def makes_files(rule: str) -> bool:
+    """Whether a URL rule makes files rather than folders: only a literal extension in
+    its last segment (`/feed.xml`, `/posts/<slug>.html`) says so. A dot in a variable's
+    value (`/<name>` for "dask-2.0") must not turn one of its URLs into a bare file."""
+    last = rule.rpartition("/")[2]
+    return "." in re.sub(r"<[^>]*>", "", last)
 
 
 def static_url(relative: PurePosixPath) -> str:

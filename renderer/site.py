@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 from .config import RouteSpec, SiteConfig, load_config
 from .content import MarkdownConverter, Page
 from .errors import RouteError, SiteError
+from .items import describe
 from .pagination import Sequences
 from .records import FrontMatterCache, Record
 from .routing import (
     Router,
     Target,
     collect,
+    makes_files,
     output_path,
     request_candidates,
     static_url,
@@ -164,7 +166,9 @@ class Site:
 
     def render(self, url: str) -> Rendered:
         """Render one URL of the site (site-relative, as `urls()` gives it)."""
-        target = self.targets().get(output_path(url))
+        exact, folder = request_candidates(url)
+        targets = self.targets()
+        target = targets.get(exact or "") or targets.get(folder or "")
         if target is None or target.url != url and target.static_file is None:
             raise RouteError(f"the site has no URL {url!r}")
         return self.render_target(target)
@@ -258,10 +262,15 @@ class Site:
             if route.page and page is None:
                 return  # a draft, left out of the build
             url = self.router.url(route, {})
+            try:
+                output = output_path(url, makes_files(route.url))
+            except RouteError as error:  # the rule itself: "/../x/"
+                raise RouteError(f"{route.label}: {error.message}", file=self.config.file,
+                                 line=self.config.line_of("routes", route.index, "url")
+                                 ) from None
             files, globs, meta = _inputs(page, _frozen(own))
-            yield from self.sequences.pages(Target(url, output_path(url), route, {}, page,
-                                                   inputs=files, input_globs=globs,
-                                                   input_meta=meta), record)
+            yield from self.sequences.pages(Target(url, output, route, {}, page, inputs=files,
+                                                   input_globs=globs, input_meta=meta), record)
             return
         if not arguments:
             raise RouteError(f'{route.label} has "each" but no variable in its URL, so every '
@@ -271,17 +280,25 @@ class Site:
         items = self._items(route, own)
         record.update(own)
         source = _frozen(own)  # one set for all the items: it may name 5,000 posts
+        as_file = makes_files(route.url)
         for position, item in enumerate(items):
             variables = self._variables(route, arguments, item, position)
             try:
                 url = self.router.url(route, variables)
-                files, globs, meta = _inputs(item, source)
-                yield from self.sequences.pages(Target(url, output_path(url), route, variables,
-                                                       item, inputs=files, input_globs=globs,
-                                                       input_meta=meta), record)
             except RouteError as error:
                 raise RouteError(f"{error.message} (item {describe(item, position)})",
-                                 file=self.config.file, line=error.line or route.line) from None
+                                 file=self.config.file, line=route.line) from None
+            try:
+                output = output_path(url, as_file)
+            except RouteError as error:  # the rule ("/../<slug>/"), or a value ("..")
+                raise RouteError(f"{route.label}: {error.message} (item "
+                                 f"{describe(item, position)})", file=self.config.file,
+                                 line=self.config.line_of("routes", route.index, "url")
+                                 ) from None
+            files, globs, meta = _inputs(item, source)
+            yield from self.sequences.pages(Target(url, output, route, variables, item,
+                                                   inputs=files, input_globs=globs,
+                                                   input_meta=meta), record)
 
     def _items(self, route: RouteSpec, record: Record) -> list[Any]:
         assert route.each is not None
@@ -318,7 +335,9 @@ class Site:
         record.globs.update((str(folder / "*"), str(folder / "**" / "*")))
         if not folder.is_dir():
             return
-        for path in sorted(folder.rglob("*")):
+        files, skipped = self.sources.links.walk(folder)
+        record.files.update(skipped)  # links out of the site: replacing one is a change
+        for path in files:
             if not path.is_file() or path.name in IGNORED_STATIC \
                     or path.name.endswith(IGNORED_STATIC_SUFFIXES):
                 continue
@@ -339,13 +358,6 @@ def _inputs(item: Any, source: tuple[frozenset[Path], frozenset[str], frozenset[
     if isinstance(item, Page):
         return frozenset({item.path}), frozenset(), frozenset()
     return source
-
-
-def describe(item: Any, position: int) -> str:
-    """An item as a message names it: its source file, or its place in the list."""
-    if isinstance(item, Mapping) and isinstance(item.get("source"), str):
-        return f"{position} ({item['source']})"
-    return str(position)
 
 
 def media_type_of(output: str) -> str:

@@ -8,7 +8,6 @@ an incremental build knows what to render again.
 
 from __future__ import annotations
 
-import datetime
 import glob
 import hashlib
 import importlib.util
@@ -18,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_ISLNK, S_ISREG
 from types import ModuleType
 from typing import Any
 
@@ -33,9 +32,12 @@ from .content import (
     read_page_text,
 )
 from .digests import text_digest
-from .errors import ContentError, SiteError, SourceError, did_you_mean, user_frames
+from .errors import SiteError, SourceError, did_you_mean, user_frames
 from .groups import make_groups
 from .records import Change, FrontMatterCache, Record
+from .sorting import sort_items
+from .symlinks import LinkCheck, leads_out
+from .user_output import marked_output
 
 
 class Sources:
@@ -47,6 +49,7 @@ class Sources:
         self.converter = converter
         self.drafts = drafts
         self.page_cache = page_cache
+        self.links = LinkCheck(config.root, config.follow_symlinks)
         self._values: dict[str, tuple[Any, Record]] = {}
         self._files: dict[Path, Any] = {}
         self._modules: dict[Path, ModuleType] = {}
@@ -152,7 +155,7 @@ class Sources:
         else:
             chosen = {name: value for name, value in offered.items() if name in parameters}
         try:
-            with self.reading(record):
+            with self.reading(record), marked_output(self._label(reference.file)):
                 return function(**chosen)
         except SiteError as error:
             if error.file is not None:
@@ -177,6 +180,7 @@ class Sources:
 
     def _invalidate(self, paths: Iterable[Path]) -> Change:
         change = Change(set(paths), set())
+        self.links.forget()
         for path in list(change.paths):
             if self._take_new_body(path):
                 change.paths.discard(path)
@@ -195,8 +199,9 @@ class Sources:
         """Whether the page at `path` was only edited below its front matter (and now
         holds the new body)."""
         page = self._files.get(path)
-        if not isinstance(page, Page):
-            return False
+        if not isinstance(page, Page) or not self.config.follow_symlinks \
+                and leads_out(path, self.config.root) is not None:
+            return False  # a page now read through a link out: listed again, and skipped
         try:
             newer = load_page(path, self.config.root, self.converter)
         except (SiteError, OSError):
@@ -224,7 +229,7 @@ class Sources:
         """The Markdown files of every collection, relative to the site folder: the first
         thing enumerating the site reads (a cold build parses them ahead, in parallel)."""
         return [name for spec in self.config.sources.values() if spec.kind == "collection"
-                for name in self._collection_names(spec) if name.endswith(MARKDOWN_SUFFIXES)]
+                for name, _ in self._listed(spec, None) if name.endswith(MARKDOWN_SUFFIXES)]
 
     def _collection_names(self, spec: SourceSpec) -> list[str]:
         suffixes = MARKDOWN_SUFFIXES + DATA_SUFFIXES
@@ -232,18 +237,34 @@ class Sources:
                                                  recursive=True)
                       if name.endswith(suffixes) and not os.path.basename(name).startswith("."))
 
-    def _collection(self, spec: SourceSpec, record: Record) -> list[Any]:
-        root = self.config.root
-        record.globs.add(str(root / spec.target))
-        names = self._collection_names(spec)
-        items = []
-        for name in names:
+    def _listed(self, spec: SourceSpec, record: Record | None
+                ) -> Iterator[tuple[str, os.stat_result]]:
+        """The files of a collection, with their stat; not a folder, nor a link out of the
+        site (see symlinks.py), which `record` notes as read: replacing it is a change."""
+        root, links = self.config.root, self.links
+        for name in self._collection_names(spec):
+            path = os.path.join(root, name)
             try:
-                stat = os.stat(os.path.join(root, name))
+                stat = os.lstat(path)
+                if S_ISREG(stat.st_mode) and links.plain_folder(path):
+                    yield name, stat  # most files: nothing more to check
+                    continue
+                if links.skip(path, stat.st_mode):
+                    if record is not None:
+                        record.files.add(Path(path))
+                    continue
+                if S_ISLNK(stat.st_mode):
+                    stat = os.stat(path)
             except OSError:
                 continue
             if S_ISREG(stat.st_mode):
-                items.append(self._file(root / name, record, name, stat))
+                yield name, stat
+
+    def _collection(self, spec: SourceSpec, record: Record) -> list[Any]:
+        root = self.config.root
+        record.globs.add(str(root / spec.target))
+        items = [self._file(root / name, record, name, stat)
+                 for name, stat in self._listed(spec, record)]
         if not self.drafts:
             items = [item for item in items if not (isinstance(item, Page) and item.is_draft)]
         return sort_items(items, spec, self.config.file) if spec.sort else items
@@ -340,7 +361,8 @@ class Sources:
             # by mtime in whole seconds and size, so a quick same-size edit would be missed
             # (and a build writes nothing into the site's folders).
             code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
-            exec(code, module.__dict__)  # noqa: S102 - the site's own Python source
+            with marked_output(self._label(path)):
+                exec(code, module.__dict__)  # noqa: S102 - the site's own Python source
         except SyntaxError as error:
             del sys.modules[name]
             raise SourceError(f"SyntaxError: {error.msg}", file=path, line=error.lineno) from None
@@ -349,6 +371,11 @@ class Sources:
             raise self._error_in(path, error, "while loading") from error
         self._modules[path] = module
         return module
+
+    def _label(self, path: Path) -> str:
+        """A Python file as its printed lines are marked: relative to the site folder."""
+        root = self.config.root
+        return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
     def _error_in(self, path: Path, error: Exception, where: str) -> SourceError:
         frames = user_frames(error.__traceback__, [self.config.root])
@@ -382,32 +409,3 @@ class DataView(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<data: {', '.join(self._sources.config.sources)}>"
-
-
-def sort_items(items: list[Any], spec: SourceSpec, config_file: Path) -> list[Any]:
-    """Sort by a field (`sort = "date"`, `"-date"` for newest first); items without it last."""
-    assert spec.sort is not None
-    key = spec.sort.lstrip("-")
-    reverse = spec.sort.startswith("-")
-
-    def value(item: Any) -> Any:
-        return item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
-
-    def sortable(item: Any) -> Any:
-        """Dates, naive and aware date-times compare as aware date-times (naive as UTC):
-        front matter mixes `2024-01-02` and `2024-01-02 10:00` freely."""
-        found = value(item)
-        if isinstance(found, datetime.datetime):
-            return found if found.tzinfo else found.replace(tzinfo=datetime.UTC)
-        if isinstance(found, datetime.date):
-            return datetime.datetime.combine(found, datetime.time(), datetime.UTC)
-        return found
-
-    present = [item for item in items if value(item) is not None]
-    missing = [item for item in items if value(item) is None]
-    try:
-        ordered = sorted(present, key=sortable, reverse=reverse)
-    except TypeError as error:
-        raise ContentError(f'cannot sort source "{spec.name}" by "{key}": {error}',
-                           file=config_file, line=spec.line) from None
-    return ordered + missing

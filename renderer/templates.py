@@ -20,6 +20,7 @@ from markupsafe import Markup
 from .config import SiteConfig
 from .content import MarkdownConverter
 from .errors import SiteError, TemplateError, did_you_mean, user_frames
+from .symlinks import leads_out, refusal
 
 AUTOESCAPE = ("html", "htm", "xml", "svg")
 
@@ -31,7 +32,7 @@ class Templates:
         self.config = config
         self.folder = config.templates
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.folder),
+            loader=SiteLoader(self.folder, config.root, config.follow_symlinks),
             autoescape=jinja2.select_autoescape(AUTOESCAPE, default_for_string=False),
             auto_reload=False,  # serve drops changed templates itself, so no stat per use
             keep_trailing_newline=True,
@@ -108,7 +109,7 @@ class Templates:
         try:
             source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
             tree = self.env.parse(source)
-        except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
+        except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError, SiteError):
             return []  # rendering reports these with their line
         names = list(jinja2.meta.find_referenced_templates(tree))
         if any(n is None for n in names):
@@ -126,3 +127,21 @@ class Templates:
         innermost = in_templates[-1] if in_templates else None
         return TemplateError(message, file=innermost.file if innermost else None,
                              line=innermost.line if innermost else None, frames=frames)
+
+
+class SiteLoader(jinja2.FileSystemLoader):
+    """Templates from the site's folder; one reached through a symbolic link that leads out
+    of the site folder is an error (see symlinks.py), unless the site follows them."""
+
+    def __init__(self, folder: Path, root: Path, follow: bool) -> None:
+        super().__init__(folder)
+        self.root = root
+        self.follow = follow
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        target = None if self.follow else leads_out(filename, self.root)
+        if target is not None:
+            raise TemplateError(refusal(Path(filename), target))
+        return source, filename, uptodate

@@ -1,5 +1,5 @@
-"""Where things stand in a TOML text: the line of each key and table, and the line of a
-syntax error, for messages that name `file:line`.
+"""Where things stand in a TOML text: the line of each key and table, of a syntax error,
+and of a byte that is not UTF-8, for messages that name `file:line`.
 
 `tomllib` gives values without positions, so this reads the lines of the text itself.
 """
@@ -8,6 +8,23 @@ from __future__ import annotations
 
 import re
 import tomllib
+from pathlib import Path
+
+from .errors import ConfigError
+
+
+def decode_toml(file: Path) -> str:
+    """The text of a TOML file (site.toml): UTF-8, with or without the byte order mark
+    that some Windows editors put first; other bytes are a ConfigError at their line."""
+    data = file.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise ConfigError(f"not UTF-8 text: byte 0x{data[error.start]:02x} at column {column} "
+                          f"({error.reason}); save the file as UTF-8", file=file,
+                          line=line) from None
 
 
 def toml_error_line(error: tomllib.TOMLDecodeError) -> int | None:

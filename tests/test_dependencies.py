@@ -13,6 +13,9 @@ from pathlib import Path
 from conftest import make_site, run_cli, snapshot, tree
 from serving import running, write
 
+from renderer.records import Record
+from renderer.site import Site
+
 SITE = {
     "site.toml": """
         [sources]
@@ -149,3 +152,32 @@ def test_serve_follows_body_and_front_matter_edits(tmp_path: Path) -> None:
         server.wait_for("/", lambda r: b"Retitled" in r.body)
         assert server.get("/tags/z/").status == 200
         assert server.get("/tags/a/").body.count(b"Retitled") == 0
+
+
+def test_pages_compare_by_identity_without_reading_bodies(tmp_path: Path) -> None:
+    """`posts.index(post)`, `post in posts` and `==` never read a body: an index that
+    numbers its posts that way still depends on their front matter only."""
+    site = make_site(tmp_path, {
+        "site.toml": """
+            [sources]
+            posts = { glob = "content/posts/*.md", sort = "title" }
+            [[routes]]
+            url = "/"
+            template = "index.html"
+        """,
+        "templates/index.html": """
+            {% set posts = data.posts %}
+            {% for post in posts -%}
+            {{ posts.index(post) }}:{{ post.title }}:{{ post in posts }}:{{ post == posts[0] }}
+            {% endfor %}
+        """,
+        "content/posts/a.md": "---\ntitle: A\n---\nBody of A.\n",
+        "content/posts/b.md": "---\ntitle: B\n---\nBody of B.\n",
+    })
+    loaded = Site.load(site)
+    rendered = loaded.render("/")
+    assert b"0:A:True:True" in rendered.body and b"1:B:True:False" in rendered.body
+    bodies = {path.name for path in rendered.dependencies if path.suffix == ".md"}
+    assert bodies == set()
+    assert {path.name for path in rendered.meta} == {"a.md", "b.md"}
+    assert len({*loaded.sources.value("posts", Record())}) == 2  # hashable, by identity

@@ -290,10 +290,10 @@ BAD = {
         'url = "/tags/<slug>/"', 'url = "/tags/<slug>/<int:page>/"'),
                        ("routes[2].url", 'has a variable "page"')),
     "field-missing": (tags_with(TAG_PAGINATE.replace('"items"', '"itemz"')),
-                      ('paginate.items = "itemz", but the item has no "itemz"',
+                      ('paginate.items = "itemz", but the item \'x\' has no "itemz"',
                        'did you mean "items"')),
     "field-not-a-list": (tags_with(TAG_PAGINATE.replace('"items"', '"name"')),
-                         ('paginate.items = "name" gives str, not a list of items',)),
+                         ('paginate.items = "name" gives str of the item \'x\', not a list',)),
     "source-not-a-list": (index_with(INDEX_PAGINATE.replace('"posts"', '"info"')).replace(
         "[sources]", '[sources]\ninfo = "content/info.toml"'),
                           ('paginate.items = "info" gives dict, not a list',)),

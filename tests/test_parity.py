@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_example, http_get, make_site, run_cli, tree, wsgi_server
+from werkzeug.test import Client
 
 import renderer
 from renderer.site import Site
@@ -140,3 +141,41 @@ def test_parity_at_the_root_without_base_url(tmp_path: Path) -> None:
         assert http_get(base, "/file%20with%20space.txt").body == b"spaced\n"
         assert http_get(base, "/data/a.json").headers["content-type"].startswith(
             "application/json")
+
+
+def test_a_dot_in_a_value_does_not_make_a_rule_write_bare_files(tmp_path: Path) -> None:
+    """Only a literal extension in the rule makes files: `/<year>/<name>` for "dask-2.0"
+    is a folder like every other name of that rule, in build and in create_app."""
+    site = make_site(tmp_path, {
+        "site.toml": """
+            [sources]
+            releases = "content/releases.json"
+            [[routes]]
+            url = "/<int:year>/<name>"
+            template = "release.html"
+            each = "releases"
+            name = "release"
+            [[routes]]
+            url = "/notes/<name>.txt"
+            template = "note.txt"
+            each = "releases"
+        """,
+        "content/releases.json": """
+            [{"year": 2019, "name": "dask-2.0"}, {"year": 2020, "name": "hello"}]
+        """,
+        "templates/release.html": "<p>{{ name }}</p>\n",
+        "templates/note.txt": "{{ name }}\n",
+    })
+    code, _, err = run_cli("build", site)
+    assert code == 0, err
+    out = site / "build"
+    assert (out / "2019/dask-2.0/index.html").read_text() == "<p>dask-2.0</p>\n"
+    assert (out / "2020/hello/index.html").is_file()
+    assert (out / "notes/dask-2.0.txt").read_text() == "dask-2.0\n"
+    client = Client(renderer.create_app(site))
+    reply = client.get("/2019/dask-2.0")
+    assert reply.status_code == 301 and reply.headers["Location"].endswith("/2019/dask-2.0/")
+    reply = client.get("/2019/dask-2.0/")
+    assert reply.status_code == 200 and reply.mimetype == "text/html"
+    assert reply.data == (out / "2019/dask-2.0/index.html").read_bytes()
+    assert client.get("/notes/dask-2.0.txt").data == b"dask-2.0\n"

@@ -36,6 +36,7 @@ from ..digests import bytes_digest, code_stamp, text_digest
 from ..errors import LinkError, SiteError, display_path
 from ..routing import Target
 from ..site import Site
+from ..symlinks import leads_out
 from .links import LinkCheck, format_broken
 from .markdown_store import MarkdownStore
 from .page_cache import PageCache, pickle_fields
@@ -49,6 +50,7 @@ from .rendering import (
     relative_paths,
     render_outputs,
 )
+from .skipped import link_warnings, remember_skipped, skipped_links
 from .state import BuildState, GlobMatch, ListingRecord, OutputEntry, glob_match
 from .storage import RACY_NS
 from .workers import Workers, can_fork
@@ -123,11 +125,15 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         rendered = render_outputs(site, targets, plan, staging, jobs, progress, links.add,
                                   last_digests)
         broken = links.finish()
-        warnings = [format_broken(site, output, problem)
-                    for output in sorted(broken) for problem in broken[output]]
+        skipped = skipped_links(cache / f"links-{name}.json", key, site.sources.links.skipped,
+                                config.root, clean=clean)
+        warnings = link_warnings(skipped) + [format_broken(site, output, problem)
+                                             for output in sorted(broken)
+                                             for problem in broken[output]]
         result = BuildResult(out, rendered=len(rendered), warnings=warnings)
         if strict and result.warnings:
-            raise LinkError(f"{len(result.warnings)} broken links (--strict):\n  "
+            what = "warnings" if skipped else "broken links"
+            raise LinkError(f"{len(result.warnings)} {what} (--strict):\n  "
                             + "\n  ".join(result.warnings))
         result.static = sum(1 for t in targets.values() if t.static_file is not None)
         result.pages = len(targets) - result.static
@@ -137,6 +143,7 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
         remember(state, site, targets, rendered, broken, changes.globs, out, started_ns,
                  hashed, written.copied)
         state.save(state_path)
+        remember_skipped(cache / f"links-{name}.json", key, skipped)
         pages.save(started_ns)
         markdown.prune(lambda: {site.converter.cache_key(d) for d in pages.body_digests()})
     finally:
@@ -199,8 +206,8 @@ class Changes:
         same_fields = set()
         for relative in files:
             fields = pages.fields(relative)
-            if fields is None:
-                continue
+            if fields is None or leads_out_of(site, root / relative):
+                continue  # a page now read through a link out: listed again, and skipped
             try:
                 block, _ = read_page_text(root / relative)
                 if pages.same_front_matter(relative, front_matter_digest(block)) or \
@@ -213,6 +220,10 @@ class Changes:
 
     def touch(self, dependencies: frozenset[str], meta: frozenset[str]) -> bool:
         return not (self.files.isdisjoint(dependencies) and self.fields.isdisjoint(meta))
+
+
+def leads_out_of(site: Site, path: Path) -> bool:
+    return not site.config.follow_symlinks and leads_out(path, site.config.root) is not None
 
 
 def list_targets(site: Site, state: BuildState, changes: Changes) -> dict[str, Target]:

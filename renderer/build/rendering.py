@@ -116,8 +116,9 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
             flush()  # nothing half-written may cross the fork
         with Workers(jobs, _render_batch, _start_worker,
                      (site, targets, staging, last_digests)) as workers:
-            for renderings, urls in workers.map_unordered(batches):
+            for renderings, urls, skipped in workers.map_unordered(batches):
                 site.router.memo.update(urls)
+                site.sources.links.skipped.update(skipped)  # links out, found by a worker
                 for rendering in renderings:
                     results[rendering.output] = rendering = rendering.shared(shared)
                     if each is not None:
@@ -298,7 +299,8 @@ def _start_worker(site: Site, targets: dict[str, Target], staging: Staging,
     gc.enable()
 
 
-def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
+def _render_batch(outputs: list[str]
+                  ) -> tuple[list[Rendering], dict[str, str], dict[Path, Path]]:
     assert _worker is not None
     site, targets, digests = _worker.site, _worker.targets, _worker.last_digests
     renderings = [render_one(site, targets[output], _worker.staging, _worker.shared,
@@ -312,7 +314,7 @@ def _render_batch(outputs: list[str]) -> tuple[list[Rendering], dict[str, str]]:
     new = len(memo) - _worker.sent_urls
     urls = dict(reversed(list(itertools.islice(reversed(memo.items()), new))))
     _worker.sent_urls = len(memo)
-    return renderings, urls
+    return renderings, urls, site.sources.links.skipped
 
 
 @contextmanager

@@ -7,6 +7,7 @@ mistake and `app.py` never imports the dev pages (the arrows point one way).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from werkzeug.exceptions import MethodNotAllowed
@@ -15,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from ..app import RendererApp, logger
 from ..config import CONFIG_NAME
 from ..errors import RenderTimeout, SiteError, timeout_error
+from ..symlinks import refusal
 from . import devpages
 from .watchdog import Watchdog
 
@@ -25,6 +27,7 @@ class DevApp(RendererApp):
     """The site as `serve` shows it: drafts, the routing preview, errors as pages."""
 
     keeps_responses = False  # the watcher says what changed, and every page is rendered anew
+    _said: set[Path] | None = None  # links out of the site folder logged since the last change
 
     def __init__(self, site_dir: Path | str, *, drafts: bool = True,
                  timeout: float | None = None) -> None:
@@ -32,6 +35,12 @@ class DevApp(RendererApp):
         self.watchdog = Watchdog(timeout)
 
     def respond(self, request: Request) -> Response:
+        try:
+            return self._respond_dev(request)
+        finally:
+            self.say_skipped()
+
+    def _respond_dev(self, request: Request) -> Response:
         if not request.path.startswith(DEV_PREFIX):
             try:
                 with self.watchdog.watching(request.path):
@@ -55,6 +64,22 @@ class DevApp(RendererApp):
                               "the limit is renderer serve --timeout SECONDS")
         self.changed({self.site_dir / CONFIG_NAME})
         return self.error_response(error, request)
+
+    def changed(self, paths: Iterable[Path]) -> None:
+        super().changed(paths)
+        self._said = None
+
+    def say_skipped(self) -> None:
+        """Log each symbolic link the site skipped (it leads out of the site folder) once
+        per change, as the build warns of it."""
+        if self._site is None:
+            return
+        said = self._said if self._said is not None else set()
+        self._said = said
+        for link, target in sorted(self._site.sources.links.skipped.items()):
+            if link not in said:
+                said.add(link)
+                logger.warning("warning: %s", refusal(link, target, "skipped"))
 
     def cache_headers(self, response: Response, request: Request) -> None:
         # Never kept by the browser: the next look after an edit must render again.

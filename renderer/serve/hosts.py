@@ -1,4 +1,5 @@
-"""Who may talk to the dev server: loopback checks and the Host header check.
+"""Who may talk to the dev server: loopback checks, the Host header check, and limits on
+the size of a request.
 
 The dev server shows drafts, error pages with source lines, and the routing preview. It
 binds 127.0.0.1 by default, and while it is bound to loopback it also refuses requests
@@ -12,6 +13,14 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from typing import Any
+
+# Tornado reads a request's head (request line and headers) whole before anything else,
+# and closes the connection without a word when it passes `max_header_size`. So the
+# server reads heads up to MAX_REQUEST_HEAD, and `RequestLimits` answers those over the
+# usual limits with a status. Beyond MAX_REQUEST_HEAD, Tornado still closes silently.
+MAX_REQUEST_HEAD = 1024 * 1024
+MAX_URI = 16 * 1024  # 414 URI Too Long above this
+MAX_HEADERS = 64 * 1024  # 431 Request Header Fields Too Large above this (Tornado's default)
 
 
 def is_loopback(host: str) -> bool:
@@ -64,3 +73,26 @@ class HostCheck:
             return [f"400 Bad Request: unknown host {host!r}; the dev server answers "
                     "requests to localhost only (serve --host to change)\n".encode()]
         return self.app(environ, start_response)
+
+
+class RequestLimits:
+    """WSGI: answer 414 to a request whose URI is too long, 431 to one whose headers are too
+    large, rather than drop the connection with no status."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        uri = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", ""))
+        headers = sum(len(name) + len(str(value)) for name, value in environ.items()
+                      if name.startswith("HTTP_"))
+        if uri > MAX_URI:
+            status, message = "414 URI Too Long", f"the URI is over {MAX_URI} bytes"
+        elif headers > MAX_HEADERS:
+            status, message = "431 Request Header Fields Too Large", \
+                f"the headers are over {MAX_HEADERS} bytes"
+        else:
+            return self.app(environ, start_response)
+        start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
+                                ("Connection", "close")])
+        return [f"{status}: {message}\n".encode()]

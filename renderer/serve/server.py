@@ -48,7 +48,14 @@ from ..errors import SiteError, display_path
 from .devapp import DevApp
 from .devlog import ONCE, LoggedContainer, setup_logging
 from .devpages.reload import SCRIPT_PATH, SOCKET_PATH, ReloadMiddleware, livereload_js
-from .hosts import HostCheck, is_allowed_host, is_loopback, url_host
+from .hosts import (
+    MAX_REQUEST_HEAD,
+    HostCheck,
+    RequestLimits,
+    is_allowed_host,
+    is_loopback,
+    url_host,
+)
 from .reloading import ReloadSocket, ScriptHandler, reload_pages
 from .watch import Watchers, WatchPlan, expand, is_structural, watch_plan
 
@@ -99,7 +106,8 @@ class DevServer:
         self._loop = IOLoop.current()
         sockets = self.bind()
         self.watchers.update(self.plan())  # watching before the first page is served
-        server = HTTPServer(self.application(), xheaders=False)
+        server = HTTPServer(self.application(), xheaders=False,
+                            max_header_size=MAX_REQUEST_HEAD)
         server.add_sockets(sockets)
         self.announce(sockets[0].getsockname()[1], open_browser)
         watchdog = PeriodicCallback(self.stop_slow_renders, WATCHDOG_MS)
@@ -143,7 +151,7 @@ class DevServer:
         WSGI app, behind the host check and the reload-script middleware."""
         middleware = ReloadMiddleware(HostCheck(self.app, self.allowed_host),
                                       lambda: self.generation, lambda: (self.root,))
-        container = LoggedContainer(middleware, executor=self.renders)
+        container = LoggedContainer(RequestLimits(middleware), executor=self.renders)
         script = livereload_js()
         socket_options = {"generation": lambda: self.generation, "app": self.app}
         handlers: list[Any] = [

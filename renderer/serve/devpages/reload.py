@@ -100,8 +100,11 @@ class ReloadMiddleware:
         request = Request(environ)
         generation = self.generation()  # before rendering: a change applied meanwhile
         # leaves this page older than the server, and so reloaded when it says hello
+        # HEAD is answered from the response GET would give, script included, so that its
+        # Content-Length is what GET sends (the body is dropped on the way out).
+        inner = {**environ, "REQUEST_METHOD": "GET"} if request.method == "HEAD" else environ
         try:
-            response = Response.from_app(self.app, environ, buffered=True)
+            response = Response.from_app(self.app, inner, buffered=True)
         except Exception as error:  # a bug in renderer: show it, keep serving
             from . import crash_page
 
@@ -119,8 +122,6 @@ class ReloadMiddleware:
         elif response.status_code == 200:
             # Revalidated on every use (CSS, images, feeds): a 304 when the bytes are the same.
             response.headers["Cache-Control"] = "no-cache"
-        if request.method == "HEAD":
-            return
         if html and response.status_code not in NO_BODY:
             response.set_data(inject(response.get_data(), reload_script(generation)))
         if response.status_code == 200 and not html:
