@@ -61,8 +61,7 @@ class SourceSpec:
     python: PythonReference | None = None
     sort: str | None = None
     line: int | None = None
-    group: str | None = None  # a group source: the source it groups, and by what
-    by: str | None = None
+    by: str | None = None  # a group source's field; `target` names the source it groups
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ class _Checker:
         self.follow = self.boolean(site, "follow_symlinks", "site")
         folders = {key: self.folder(site, key) for key in FOLDER_KEYS}
         base_url, base_path = self.base_url(site)
-        sources = self.sources()
+        sources = check_group_references(self.sources(), self.fail)
         routes = self.routes(sources, folders["templates"])
         return SiteConfig(
             root=self.root,
@@ -266,22 +265,15 @@ class _Checker:
 
     def sources(self) -> dict[str, SourceSpec]:
         table = self.table("sources")
-        specs = {name: self.source(name, value) for name, value in table.items()}
-        check_group_references({name: spec.kind for name, spec in specs.items()},
-                               {n: s.group for n, s in specs.items() if s.group}, self.fail)
-        return specs
+        return {name: self.source(name, value) for name, value in table.items()}
 
     def source(self, name: str, value: Any) -> SourceSpec:
         key = ("sources", name)
         sort = None
-        if isinstance(value, dict) and "group" in value:
-            group, by = check_group(name, value, self.fail)
-            return SourceSpec(name, "group", group, group=group, by=by, line=self.lines.get(key))
+        if isinstance(value, dict) and ("group" in value or "by" in value):
+            return SourceSpec(name, "group", **check_group(name, value, self.fail, self.lines))
         if isinstance(value, dict):
             self.unknown_keys(value, SOURCE_TABLE_KEYS, *key)
-            if "by" in value:
-                raise self.fail('"by" belongs to a group source: add group = "<source>"', *key,
-                                "by")
             if ("glob" in value) == ("path" in value):
                 raise self.fail('give exactly one of "glob" or "path"', *key)
             sort = self.string(value, "sort", *key)
@@ -387,9 +379,7 @@ class _Checker:
                                                        if option == "each" else ""), *key, option)
         context_ref = self.string(entry, "context", *key)
         context = self.python(context_ref, *key, "context") if context_ref else None
-        paginate = None if "paginate" not in entry else check_paginate(
-            entry["paginate"], key, url, each is not None, sources, self.fail,
-            self.lines.get((*key, "paginate")))
+        paginate = check_paginate(entry, key, sources, self.fail, self.lines)
         return RouteSpec(index, url, template, name, each, page, context,
                          self.lines.get(key), each_function, paginate)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ConfigError, did_you_mean
 
@@ -24,6 +24,7 @@ PAGE_VARIABLE = re.compile(r"<int(?:\([^)]*\))?:page>")
 PAGINATE_EXAMPLE = 'paginate = { items = "posts", per_page = 10, url = "/page/<int:page>/" }'
 
 Fail = Callable[..., ConfigError]
+Specs = TypeVar("Specs", bound=Mapping[str, Any])
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,16 @@ class Paginate:
     line: int | None = None
 
 
-def check_group(name: str, table: Mapping[str, Any], fail: Fail) -> tuple[str, str]:
-    """The grouped source's name and the `by` path of a group source's table."""
+def check_group(name: str, table: Mapping[str, Any], fail: Fail,
+                lines: Mapping[tuple[str | int, ...], int]) -> dict[str, Any]:
+    """A group source's SourceSpec fields: `target` (the grouped source), `by`, `line`."""
     key = ("sources", name)
+    if "group" not in table:  # a table with "by": meant as a group
+        for other in table:
+            if did_you_mean(other, ("group",)):
+                raise fail(f'unknown key "{other}" (did you mean "group"?); a group source '
+                           f'takes {" and ".join(GROUP_KEYS)}', *key, other)
+        raise fail('"by" belongs to a group source: add group = "<source>"', *key, "by")
     for other in table:
         if other not in GROUP_KEYS:
             raise fail(f'"{other}" does not go with "group": a group source takes '
@@ -55,13 +63,14 @@ def check_group(name: str, table: Mapping[str, Any], fail: Fail) -> tuple[str, s
     if not isinstance(by, str) or not all(part.strip() for part in by.split(".")):
         raise fail(f"must be a field name or a dotted path like \"date.year\", not {by!r}",
                    *key, "by")
-    return group, by
+    return {"target": group, "by": by, "line": lines.get(key)}
 
 
-def check_group_references(kinds: Mapping[str, str], groups: Mapping[str, str],
-                           fail: Fail) -> None:
-    """Each group names a source that exists and can be a list, and no groups go round
-    in a circle. `kinds`: every source's kind; `groups`: group source -> grouped name."""
+def check_group_references(specs: Specs, fail: Fail) -> Specs:
+    """`specs` (every SourceSpec, by name), once each group names a source that exists
+    and can be a list, and no groups go round in a circle."""
+    kinds = {name: spec.kind for name, spec in specs.items()}
+    groups = {name: spec.target for name, spec in specs.items() if spec.kind == "group"}
     for name, grouped in groups.items():
         if grouped not in kinds:
             raise fail(f'no source named "{grouped}"{did_you_mean(grouped, kinds)}; name one '
@@ -78,12 +87,17 @@ def check_group_references(kinds: Mapping[str, str], groups: Mapping[str, str],
                            "sources", name, "group")
             if len(chain) > len(groups) + 1:
                 break  # a circle that does not pass through `name`: found from its own
+    return specs
 
 
-def check_paginate(value: Any, route: tuple[str | int, ...], route_url: str, each: bool,
-                   sources: Collection[str], fail: Fail, line: int | None) -> Paginate:
-    """A route's `paginate` table."""
+def check_paginate(entry: Mapping[str, Any], route: tuple[str | int, ...],
+                   sources: Collection[str], fail: Fail,
+                   lines: Mapping[tuple[str | int, ...], int]) -> Paginate | None:
+    """A `[[routes]]` entry's `paginate` table, if it has one (its `url`, checked)."""
+    if "paginate" not in entry:
+        return None
     key = (*route, "paginate")
+    value, route_url, each = entry["paginate"], entry["url"], "each" in entry
     if not isinstance(value, dict):
         raise fail(f"must be a table, like {PAGINATE_EXAMPLE}", *key)
     for name in value:
@@ -112,4 +126,4 @@ def check_paginate(value: Any, route: tuple[str | int, ...], route_url: str, eac
         raise fail(f'no source named "{items}"{did_you_mean(items, sources)}; name one of '
                    '[sources] (a field of the item, like items = "items", on a route with '
                    '"each")', *key, "items")
-    return Paginate(items, per_page, url, each, line)
+    return Paginate(items, per_page, url, each, lines.get(key))

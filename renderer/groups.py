@@ -45,10 +45,10 @@ class Group:
 
 def make_groups(spec: SourceSpec, value: Any, config_file: Path) -> list[Group]:
     """The groups of `value` (the grouped source's items) by `spec.by`, sorted by name."""
-    assert spec.by is not None
+    assert spec.by is not None  # and spec.target names the grouped source
     if value is None or isinstance(value, (Mapping, str, bytes)) \
             or not isinstance(value, Iterable):
-        raise SourceError(f'source "{spec.name}" groups "{spec.group}", which gives '
+        raise SourceError(f'source "{spec.name}" groups "{spec.target}", which gives '
                           f"{type(value).__name__}, not a list of items", file=config_file,
                           line=spec.line)
     items = list(value)
@@ -71,7 +71,7 @@ def make_groups(spec: SourceSpec, value: Any, config_file: Path) -> list[Group]:
         near = did_you_mean(path[0], {key for item in items if isinstance(item, Mapping)
                                       for key in item})
         if near:  # a typo, not a site whose posts have no tags yet
-            raise SourceError(f'source "{spec.name}": no item of "{spec.group}" has '
+            raise SourceError(f'source "{spec.name}": no item of "{spec.target}" has '
                               f'"{path[0]}"{near}', file=config_file, line=spec.line)
     groups = [Group(name, slug, tuple(members)) for slug, (name, members) in found.items()]
     return sorted(groups, key=lambda group: name_order(group.name))
