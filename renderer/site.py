@@ -48,7 +48,10 @@ class Rendered:
     media_type: str
     dependencies: frozenset[Path]
     globs: frozenset[str] = frozenset()
-    meta: frozenset[Path] = frozenset()  # pages of which only the front matter was read
+    # Pages whose front matter was read, those whose body was read as well included: the
+    # 5,000 posts that show their neighbours then read one equal set, which the build keeps
+    # once (without their own page, each set would be another).
+    meta: frozenset[Path] = frozenset()
 
 
 class Site:
@@ -190,7 +193,7 @@ class Site:
         record.files |= templates
         record.globs |= missing
         return Rendered(text.encode("utf-8"), media_type, frozenset(record.files),
-                        frozenset(record.globs), frozenset(record.meta - record.files))
+                        frozenset(record.globs), frozenset(record.meta))
 
     def invalidate(self, paths: set[Path]) -> None:
         """Forget what was read from `paths` (serve calls this on every edit). The URL
