@@ -218,6 +218,9 @@ def test_paginated_pages_are_served_as_built_and_follow_edits(tmp_path: Path) ->
         reply = server.wait_for("/blog/page/4/", lambda r: r.status == 200)
         assert "4/4 of 7" in reply.text and "items=G" in reply.text
         assert "next=/blog/page/4/" in server.get("/blog/page/3/").text
+        assert ">F</a>" in server.get("/blog/posts/e/").text  # e's next, new
+        write(site / "content/posts/f.md", "---\ntitle: EF\n---\nRetitled.\n")
+        server.wait_for("/blog/posts/e/", lambda r: b">EF</a>" in r.body)
         routes = server.get("/_renderer/").text
         assert "/page/4/" in routes and "/tags/x/page/2/" in routes
 
