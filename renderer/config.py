@@ -18,13 +18,21 @@ from urllib.parse import urlsplit
 
 from .config_lists import Paginate, check_group, check_group_references, check_paginate
 from .errors import ConfigError, did_you_mean
+from .extension_settings import (
+    PygmentsStyle,
+    TemplateFiles,
+    extension_files,
+    fingerprint,
+    pygments_style,
+    template_files,
+)
 from .symlinks import leads_out, refusal
 from .toml_lines import decode_toml, locate_keys, toml_error_line, toml_message
 
 CONFIG_NAME = "site.toml"
-TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes")
+TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes", "templates")
 ROUTE_KEYS = ("url", "template", "name", "each", "page", "context", "paginate")
-MARKDOWN_KEYS = ("extensions", "extension_configs")
+MARKDOWN_KEYS = ("extensions", "extension_configs", "pygments_style")
 SOURCE_TABLE_KEYS = ("glob", "path", "sort", "group", "by")
 FOLDER_KEYS = ("output", "templates", "content", "static")
 DEFAULT_FOLDERS = {"output": "build", "templates": "templates", "content": "content",
@@ -95,6 +103,9 @@ class MarkdownSettings:
         default_factory=lambda: DEFAULT_EXTENSION_CONFIGS)
     file: Path | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False)
+    # The extensions given as "file.py:Name", with their files; and the style sheet.
+    extension_files: Mapping[str, Path] = field(default_factory=dict)
+    pygments_style: PygmentsStyle | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,8 @@ class SiteConfig:
     routes: tuple[RouteSpec, ...]
     lines: Mapping[tuple[str | int, ...], int] = field(repr=False)
     follow_symlinks: bool = False  # [site] follow_symlinks: links out of the site folder
+    template_files: TemplateFiles = TemplateFiles()
+    fingerprint: bool = False  # [site] fingerprint: a content hash on static URLs
 
     def line_of(self, *key: str | int) -> int | None:
         """The line of a key, or of the nearest table around it."""
@@ -185,6 +198,8 @@ class _Checker:
             routes=routes,
             lines=MappingProxyType(self.lines),
             follow_symlinks=self.follow,
+            template_files=template_files(self, self.raw.get("templates", {})),
+            fingerprint=fingerprint(self, site),
         )
 
     def unknown_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...],
@@ -261,6 +276,9 @@ class _Checker:
             MappingProxyType({k: MappingProxyType(v) for k, v in merged.items() if v}),
             self.file,
             self.lines.get(("markdown", "extensions")) or self.lines.get(("markdown",)),
+            MappingProxyType(extension_files(self, extensions)),
+            pygments_style(self, table.get("pygments_style"),
+                           self.lines.get(("markdown", "pygments_style"))),
         )
 
     def sources(self) -> dict[str, SourceSpec]:

@@ -10,17 +10,16 @@ import datetime
 import json
 import os
 import re
-import threading
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
-from .config import MarkdownSettings
-from .digests import code_stamp, text_digest
-from .errors import ConfigError, ContentError
+from .converter import MarkdownConverter
+from .digests import text_digest
+from .errors import ContentError
 from .toml_lines import toml_error_line, toml_message
 
 ISO_DATE = re.compile(
@@ -28,115 +27,6 @@ ISO_DATE = re.compile(
 FENCES = {"---": "yaml", "+++": "toml"}
 READ_SIZE = 65536  # a post in one read, most pages too
 SPLIT_HEAD = 4096  # characters cut into lines to find the front matter's end, at first
-
-
-def markdown_libraries(extensions: tuple[str, ...]) -> list[str]:
-    """The packages whose code makes a page's HTML: Python-Markdown, Pygments
-    (codehilite), and the top-level package of each extension ("pymdownx" of
-    "pymdownx.superfences"; for "toc", no module "toc", which stamps as missing)."""
-    packages = ["markdown", "pygments"]
-    for name in extensions:
-        package = name.partition(":")[0].partition(".")[0]
-        if package not in packages:
-            packages.append(package)
-    return packages
-
-
-class MarkdownConverter:
-    """Python-Markdown with the site's settings, and a cache of HTML by source text.
-
-    `cache` may be any mutable mapping; the build passes one kept on disk so that an
-    unchanged body is never converted twice, even across builds. Python-Markdown itself
-    is imported on the first conversion that misses the cache.
-
-    A `markdown.Markdown` instance keeps the state of the text it converts (`reset`,
-    then `convert`), so each thread has its own: under a threaded WSGI server, one shared
-    instance mixed one post's code blocks into another's HTML.
-    """
-
-    def __init__(self, settings: MarkdownSettings,
-                 cache: MutableMapping[str, tuple[str, str]] | None = None) -> None:
-        self.settings = settings
-        self.cache: MutableMapping[str, tuple[str, str]] = {} if cache is None else cache
-        self.has_toc = "toc" in settings.extensions
-        self._local = threading.local()  # .markdown: this thread's instance
-        salt = json.dumps([settings.extensions, settings.extension_configs],
-                          default=dict, sort_keys=True)
-        self._salt = text_digest(salt + code_stamp(markdown_libraries(settings.extensions)))
-
-    def convert(self, text: str) -> tuple[str, str]:
-        """HTML and table of contents ("" without the toc extension) of a Markdown text."""
-        return self.convert_digest(text_digest(text), lambda: text)
-
-    def cache_key(self, digest: str) -> str:
-        """The cache's key for a text known by its digest: these settings, this code."""
-        return f"{self._salt}:{digest}"
-
-    def convert_digest(self, digest: str, load: Callable[[], str]) -> tuple[str, str]:
-        """Like `convert`, for a text known by its digest and read only on a cache miss."""
-        key = self.cache_key(digest)
-        try:
-            return self.cache[key]
-        except KeyError:
-            pass
-        markdown = self.load()
-        markdown.reset()
-        html = markdown.convert(load())
-        result = (html, getattr(markdown, "toc", ""))
-        self.cache[key] = result
-        return result
-
-    def load(self) -> Any:
-        """This thread's Python-Markdown converter, made (and Python-Markdown imported) if
-        not done yet. The build makes it before forking workers, so that they do not do
-        it each: a forked worker's one thread is the thread that forked it."""
-        markdown = getattr(self._local, "markdown", None)
-        if markdown is None:
-            markdown = self._local.markdown = self._load_markdown()
-        return markdown
-
-    def _load_markdown(self) -> Any:
-        """Python-Markdown with the site's extensions; a bad one is a site.toml error."""
-        try:
-            return self._markdown_with(self.settings.extensions)
-        except (ImportError, AttributeError, TypeError, KeyError, ValueError) as error:
-            culprit = next((name for name in self.settings.extensions
-                            if not self._loads(name)), self.settings.extensions[0])
-            raise ConfigError(f'markdown.extensions: Markdown extension "{culprit}" cannot be '
-                              f"loaded: {error}", file=self.settings.file,
-                              line=self.settings.line) from None
-
-    def _markdown_with(self, names: tuple[str, ...]) -> Any:
-        """Python-Markdown's own extensions ("toc") are made here from their modules:
-        looking a name up among installed entry points, as Python-Markdown does, reads
-        the metadata of every installed package, which costs more than rendering a page."""
-        import importlib
-
-        import markdown
-
-        extensions: list[Any] = []
-        configs = {}
-        for name in names:
-            options = dict(self.settings.extension_configs.get(name, {}))
-            module = None
-            if name.isidentifier():
-                try:
-                    module = importlib.import_module(f"markdown.extensions.{name}")
-                except ImportError:
-                    pass
-            if module is not None:
-                extensions.append(module.makeExtension(**options))
-            else:
-                extensions.append(name)
-                configs[name] = options
-        return markdown.Markdown(extensions=extensions, extension_configs=configs)
-
-    def _loads(self, name: str) -> bool:
-        try:
-            self._markdown_with((name,))
-        except (ImportError, AttributeError, TypeError, KeyError, ValueError):
-            return False
-        return True
 
 
 class Page(Mapping[str, Any]):

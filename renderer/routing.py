@@ -46,6 +46,7 @@ class Target:
     # relative to the site folder) when it has one; a string, as 5,000 Paths cost 20 ms.
     partial: bool = False
     page_source: str = ""
+    generated: str = ""  # a file the site makes from site.toml (assets.py): "pygments.css"
     number: int = 1  # of a paginated route: which page (2, 3, ... at the `paginate` URL)
 
     @property
@@ -57,6 +58,8 @@ class Target:
                 else self.page_source
             item = f" for {source}" if isinstance(source, str) and source else ""
             return f"{self.route.label}{line}{item}"
+        if self.generated:  # the one file made from site.toml so far: the style sheet
+            return "[markdown] pygments_style"
         assert self.static_file is not None
         return f"static file {display_path(self.static_file)}"
 
@@ -122,6 +125,10 @@ class Router:
             filename = variables.get("filename")
             if not isinstance(filename, str):
                 raise SiteError('url_for("static", filename="css/site.css") needs a filename')
+            if len(variables) > 1:
+                unknown = ", ".join(sorted(set(variables) - {"filename"}))
+                raise SiteError(f'url_for("static") takes filename= (and _external=True), not '
+                                f"{unknown}: a static URL has no other part")
             path = self.config.base_path + quote(filename.lstrip("/"))
         else:
             if name not in self.names:

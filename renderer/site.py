@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from .assets import Assets, generated_targets
 from .config import RouteSpec, SiteConfig, load_config
-from .content import MarkdownConverter, Page
+from .content import Page
+from .converter import MarkdownConverter
 from .errors import RouteError, SiteError
+from .filters import SiteURL, url_list
 from .items import describe
 from .pagination import Sequences
 from .records import FrontMatterCache, Record
@@ -66,6 +69,7 @@ class Site:
         self.converter = MarkdownConverter(config.markdown, markdown_cache)
         self.sources = Sources(config, self.converter, drafts=drafts, page_cache=page_cache)
         self.router = Router(config, url_memo)
+        self.assets = Assets(config, self.sources, self.router)  # url_for, pygments.css
         self.sequences = Sequences(config, self.sources, self.router)  # pagination, neighbours
         self._targets: dict[str, Target] | None = None
         self._targets_record = Record()
@@ -87,11 +91,9 @@ class Site:
     def _make_templates(self) -> Templates:
         from .templates import Templates
 
-        templates = Templates(self.config, self.converter)
-        # Globals too, as in Flask: macros imported without context still see them.
-        templates.env.globals.update(url_for=url_for_function(self.router.url_for),
-                                     site=self.config.site)
-        return templates
+        return Templates(self.config, self.converter, self.sources, {
+            "url_for": url_for_function(self.assets.url_for), "site": self.config.site,
+            "site_urls": self.site_urls})
 
     @classmethod
     def load(cls, site_dir: Path | str, *, drafts: bool = False,
@@ -109,7 +111,8 @@ class Site:
                 targets = self._targets
                 if targets is None:
                     record = Record()
-                    found = [*self._route_targets(record), *self._static_targets(record)]
+                    found = [*self._route_targets(record), *self._static_targets(record),
+                             *generated_targets(self.config)]
                     targets = self._targets = collect(found, self.config.file)
                     self._targets_record = record
         return targets
@@ -117,14 +120,16 @@ class Site:
     def outline(self) -> dict[str, tuple[str, int, str]]:
         """The targets in a form the build keeps between builds: by output file, the URL,
         the route's index (-1: a static file) and the Markdown page or static file it
-        is made from, relative to the site folder ("" when neither)."""
+        is made from, relative to the site folder ("" when neither; -2 and the name of a
+        file the site makes, such as pygments.css)."""
         prefix = f"{self.config.root}{os.sep}"
         outline = {}
         for output, target in self.targets().items():
             source = target.static_file or (target.page.path if isinstance(target.page, Page)
-                                            else "")
+                                            else target.generated)
             name = str(source).removeprefix(prefix)
-            outline[output] = (target.url, target.route.index if target.route else -1, name)
+            index = target.route.index if target.route else -2 if target.generated else -1
+            outline[output] = (target.url, index, name)
         return outline
 
     def targets_record(self) -> Record:
@@ -138,13 +143,23 @@ class Site:
         root, routes = self.config.root, self.config.routes
         targets = {}
         for output, (url, index, source) in outline.items():
-            if index < 0:
+            if index == -2:
+                targets[output] = Target(url, output, generated=source)
+            elif index < 0:
                 targets[output] = Target(url, output, static_file=root / source)
             else:
                 targets[output] = Target(url, output, routes[index], partial=True,
                                          page_source=source)
         self._targets = targets
         return targets
+
+    def site_urls(self) -> list[SiteURL]:
+        """`site_urls()` in templates: every URL of the routes. The page that asks depends
+        on what the URL list was made from (a list a build restored is made anew)."""
+        if any(target.partial for target in self.targets().values()):
+            self._targets = None
+        self.sources.note(self.targets_record())
+        return url_list(self.targets().values(), self.config)
 
     def urls(self) -> list[str]:
         """Every URL of the site, site-relative, in output-path order."""
@@ -183,6 +198,8 @@ class Site:
         if target.static_file is not None:
             return Rendered(target.static_file.read_bytes(), media_type,
                             frozenset({target.static_file}))
+        if target.generated:
+            return Rendered(self.assets.stylesheet(), media_type, frozenset({self.config.file}))
         assert target.route is not None
         record = Record(files={self.config.file, *target.inputs}, globs=set(target.input_globs),
                         meta=set(target.input_meta))
@@ -200,6 +217,8 @@ class Site:
         list is kept unless what it was made from changed: with 5,000 posts, an edit to
         one post's text must not enumerate them all again."""
         change = self.sources.invalidate(paths)
+        self.converter.invalidate(paths)
+        self.assets.invalidate(paths)
         if self._templates is not None:  # made already (see `templates`)
             self._templates.invalidate(paths)
         if self._targets is None:
@@ -228,7 +247,7 @@ class Site:
         return self._completed[route.index][partial.output]
 
     def _context(self, target: Target, route: RouteSpec, record: Record) -> dict[str, Any]:
-        url_for = url_for_function(self.router.url_for)
+        url_for = url_for_function(self.assets.url_for)
         context: dict[str, Any] = {
             **target.variables,
             "site": self.config.site,

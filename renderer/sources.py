@@ -9,10 +9,7 @@ an incremental build knows what to render again.
 from __future__ import annotations
 
 import glob
-import hashlib
-import importlib.util
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,7 +20,6 @@ from typing import Any
 
 from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, PythonReference, SiteConfig, SourceSpec
 from .content import (
-    MarkdownConverter,
     Page,
     front_matter_digest,
     load_data_file,
@@ -31,9 +27,11 @@ from .content import (
     page_fields,
     read_page_text,
 )
+from .converter import MarkdownConverter
 from .digests import text_digest
-from .errors import SiteError, SourceError, did_you_mean, user_frames
+from .errors import SiteError, SourceError, did_you_mean
 from .groups import make_groups
+from .modules import error_in, label, load_module
 from .records import Change, FrontMatterCache, Record
 from .sorting import sort_items
 from .symlinks import LinkCheck, leads_out
@@ -58,6 +56,9 @@ class Sources:
         # never sees a half-made cache. Rendering itself runs in parallel.
         self._lock = threading.RLock()
         self._local = threading.local()  # .reading: this thread's records, innermost last
+        converter.modules = self.module  # the site's own Markdown extensions
+        if converter.extension_files:  # which make every conversion depend on their files
+            converter.on_convert = lambda: self.note(Record(set(converter.extension_files)))
 
     @contextmanager
     def reading(self, record: Record) -> Iterator[None]:
@@ -155,7 +156,7 @@ class Sources:
         else:
             chosen = {name: value for name, value in offered.items() if name in parameters}
         try:
-            with self.reading(record), marked_output(self._label(reference.file)):
+            with self.reading(record), marked_output(label(reference.file, self.config.root)):
                 return function(**chosen)
         except SiteError as error:
             if error.file is not None:
@@ -319,7 +320,7 @@ class Sources:
         return Page(parsed, path, self.converter, digest=digest)
 
     def _function(self, reference: PythonReference) -> Callable[..., Any]:
-        module = self._module(reference.file)
+        module = self.module(reference.file)
         function = getattr(module, reference.function, None)
         if not callable(function):
             names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
@@ -339,7 +340,7 @@ class Sources:
                     return self.config.line_of("routes", route.index, key)
         return None
 
-    def _module(self, path: Path) -> ModuleType:
+    def module(self, path: Path) -> ModuleType:
         """Load a Python file by its path, afresh once it has changed."""
         known = self._modules.get(path)
         if known is not None:
@@ -348,42 +349,19 @@ class Sources:
             return self._load_module(path)
 
     def _load_module(self, path: Path) -> ModuleType:
-        if path in self._modules:  # loaded by another thread meanwhile
-            return self._modules[path]
-        digest = hashlib.blake2b(str(path).encode(), digest_size=8).hexdigest()
-        name = f"renderer_source_{path.stem}_{digest}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses and pickle look their module up here
-        try:
-            # Compiled from the source each time, never from __pycache__: a .pyc is trusted
-            # by mtime in whole seconds and size, so a quick same-size edit would be missed
-            # (and a build writes nothing into the site's folders).
-            code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
-            with marked_output(self._label(path)):
-                exec(code, module.__dict__)  # noqa: S102 - the site's own Python source
-        except SyntaxError as error:
-            del sys.modules[name]
-            raise SourceError(f"SyntaxError: {error.msg}", file=path, line=error.lineno) from None
-        except Exception as error:
-            del sys.modules[name]
-            raise self._error_in(path, error, "while loading") from error
-        self._modules[path] = module
-        return module
-
-    def _label(self, path: Path) -> str:
-        """A Python file as its printed lines are marked: relative to the site folder."""
-        root = self.config.root
-        return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        if path not in self._modules:  # else loaded by another thread meanwhile
+            self._modules[path] = load_module(path, self.config.root)
+        return self._modules[path]
 
     def _error_in(self, path: Path, error: Exception, where: str) -> SourceError:
-        frames = user_frames(error.__traceback__, [self.config.root])
-        own = [frame for frame in frames if frame.file == path] or list(frames)
-        line = own[-1].line if own else None
-        file = own[-1].file if own else path
-        return SourceError(f"{type(error).__name__}: {error} ({where})", file=file, line=line,
-                           frames=frames)
+        return error_in(path, error, where, self.config.root)
+
+    def note(self, record: Record) -> None:
+        """Add `record` to the one this thread is filling (a render's): a filter's file,
+        the URL list, a fingerprinted static file."""
+        stack = self._reading()
+        if stack:
+            stack[-1].update(record)
 
 
 class DataView(Mapping[str, Any]):

@@ -1,25 +1,42 @@
-"""The Jinja2 environment: autoescape, `url_for`, the `markdown` filter, and errors with lines.
+"""The Jinja2 environment: autoescape, `url_for`, the `markdown` filter and the other
+built-ins of `filters.py`, the site's own filters and globals, and errors with lines.
 
 Which templates a page used is found by reading the templates themselves
 (`{% extends %}`, `{% include %}`, `{% import %}`), once per template and edit: that is
 exact for literal names, and a template that names another by an expression is taken to
 depend on every template, which is safe.
+
+The site's filters and globals are loaded with the environment, before any template is
+compiled (Jinja checks filter names when it compiles), and again after their file
+changed. One that fails to load fails every render with its own file and line.
 """
 
 from __future__ import annotations
 
 import glob
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import jinja2.meta
+from jinja2.utils import missing
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .content import MarkdownConverter
-from .errors import SiteError, TemplateError, did_you_mean, user_frames
+from .converter import MarkdownConverter
+from .errors import (
+    SiteError,
+    SourceError,
+    TemplateError,
+    did_you_mean,
+    display_path,
+    user_frames,
+)
+from .filters import CONTEXT_NAMES, builtin_filters, line_of, recorded, site_functions
+from .records import Record
+from .sources import Sources
 from .symlinks import leads_out, refusal
 
 AUTOESCAPE = ("html", "htm", "xml", "svg")
@@ -28,21 +45,86 @@ AUTOESCAPE = ("html", "htm", "xml", "svg")
 class Templates:
     """One site's templates."""
 
-    def __init__(self, config: SiteConfig, converter: MarkdownConverter) -> None:
+    def __init__(self, config: SiteConfig, converter: MarkdownConverter, sources: Sources,
+                 globals: Mapping[str, Any]) -> None:
         self.config = config
         self.folder = config.templates
+        self.sources = sources
         self.env = jinja2.Environment(
             loader=SiteLoader(self.folder, config.root, config.follow_symlinks),
             autoescape=jinja2.select_autoescape(AUTOESCAPE, default_for_string=False),
             auto_reload=False,  # serve drops changed templates itself, so no stat per use
             keep_trailing_newline=True,
+            undefined=self._undefined() if config.template_files.globals else jinja2.Undefined,
         )
         self.env.filters["markdown"] = lambda text: Markup(converter.convert(str(text))[0])
+        self.env.filters.update(builtin_filters(config.base_url))
+        # Globals too, as in Flask: macros imported without context still see them.
+        self.env.globals.update(globals)
+        self._taken = {"filter": frozenset(self.env.filters),
+                       "global": frozenset(self.env.globals) | CONTEXT_NAMES}
         self._closures: dict[str, tuple[frozenset[Path], frozenset[str]]] = {}
         self._variables: dict[str, frozenset[str]] = {}
+        self._lock = threading.Lock()
+        self._site_names: dict[str, set[str]] = {"filter": set(), "global": set()}
+        self._loaded = False  # the site's functions, as their files are now
+        try:
+            self.load_site_functions()
+        except SiteError:
+            pass  # every render raises it (`render`), until the file is fixed
+
+    def load_site_functions(self) -> None:
+        """Add the public functions of the `[templates]` files as filters and globals (in
+        place of those of an earlier load: a render on another thread still finds them)."""
+        with self._lock:
+            if self._loaded:
+                return
+            files = self.config.template_files
+            found: dict[str, dict[str, Any]] = {"filter": {}, "global": {}}
+            origins: dict[tuple[str, str], Path] = {}
+            for kind, paths in (("filter", files.filters), ("global", files.globals)):
+                for path in paths:
+                    module = self.sources.module(path)
+                    for name, function in site_functions(module, path, kind,
+                                                         self._taken[kind]).items():
+                        if (kind, name) in origins:
+                            raise SourceError(f'{kind} "{name}" is defined in '
+                                              f"{display_path(origins[kind, name])} too",
+                                              file=path, line=line_of(function))
+                        origins[kind, name] = path
+                        found[kind][name] = recorded(function, self._noting(path))
+            for kind, table in (("filter", self.env.filters), ("global", self.env.globals)):
+                for name in self._site_names[kind] - found[kind].keys():
+                    del table[name]
+                table.update(found[kind])
+                self._site_names[kind] = set(found[kind])
+            self.env.cache.clear()  # type: ignore[union-attr]
+            self._loaded = True
+
+    def _noting(self, path: Path) -> Any:
+        return lambda: self.sources.note(Record({path}))
+
+    def _undefined(self) -> type[jinja2.Undefined]:
+        """Jinja's Undefined, noting the globals files whenever a template looks up a name
+        that nothing defines: defining it there would change the page."""
+        files = set(self.config.template_files.globals)
+        sources = self.sources
+
+        class SiteUndefined(jinja2.Undefined):
+            __slots__ = ()
+
+            def __init__(self, hint: str | None = None, obj: Any = missing,
+                         name: str | None = None, exc: Any = jinja2.UndefinedError) -> None:
+                super().__init__(hint, obj, name, exc)
+                if obj is missing and name is not None:
+                    sources.note(Record(set(files)))
+
+        return SiteUndefined
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render a template; any error names the template file and line."""
+        if not self._loaded:
+            self.load_site_functions()
         try:
             return self.env.get_template(name).render(context)
         except jinja2.TemplateSyntaxError as error:
@@ -98,11 +180,14 @@ class Templates:
         return self._variables[name]
 
     def invalidate(self, paths: set[Path]) -> None:
-        """Forget compiled templates and their dependencies once a template changed."""
+        """Forget compiled templates and their dependencies once a template changed, and
+        the site's filters and globals once their file changed."""
         if any(path.is_relative_to(self.folder) for path in paths):
             self.env.cache.clear()  # type: ignore[union-attr]
             self._closures.clear()
             self._variables.clear()
+        if not paths.isdisjoint(self.config.template_files.files):
+            self._loaded = False  # loaded again by the next render
 
     def _references(self, name: str) -> list[str] | None:
         """Templates named by `name`, or None when one is named by an expression."""

@@ -1,10 +1,11 @@
 """Incremental builds give the bytes of a clean build, whatever was edited in between.
 
 A hypothesis state machine edits a real site on disk at random (post bodies and front
-matter, templates, partials and macros, data files, a Python source, site.toml, posts and
-static files added and deleted, output files tampered with, a breaking edit undone, a file
-edited while a build runs) and after every step builds it incrementally and compares the
-output, byte for byte, with a clean build of a copy. Files are written as on a file
+matter, templates, partials and macros, data files, a Python source, a template filters
+file, site.toml, posts and static files added and deleted, a fingerprinted static file,
+output files tampered with, a breaking edit undone, a file edited while a build runs)
+and after every step builds it incrementally and compares the output, byte for byte,
+with a clean build of a copy. Files are written as on a file
 system that keeps whole seconds (HFS+, ext3): a same-size edit in the second of the last
 build leaves size and mtime as they were, and only the cache's "racy" hashing can see it.
 
@@ -63,9 +64,14 @@ SITE_TOML = """\
 [site]
 title = "Incremental REV0"
 base_url = "https://example.org/"
+fingerprint = true
+
+[templates]
+filters = "content/filters.py"
 
 [markdown]
 extensions = ["toc"]
+pygments_style = "friendly"
 
 [sources]
 posts = { glob = "content/posts/*.md", sort = "-date" }
@@ -117,6 +123,10 @@ template = "feed.xml"
 [[routes]]
 url = "/summaries/"
 template = "summaries.html"
+
+[[routes]]
+url = "/sitemap.xml"
+template = "sitemap.xml"
 """
 
 SITE_TOML_VARIANTS = [
@@ -124,6 +134,7 @@ SITE_TOML_VARIANTS = [
     SITE_TOML.replace('title = "Incremental REV0"', 'title = "Other title REV0"'),
     SITE_TOML.replace('sort = "-date"', 'sort = "title"'),  # same size, another order
     SITE_TOML.replace('extensions = ["toc"]', 'extensions = ["toc", "tables"]'),
+    SITE_TOML.replace('"friendly"', '{ light = "friendly", dark = "monokai" }'),
     SITE_TOML.replace("per_page = 2", "per_page = 3"),  # same size, other pages
     SITE_TOML.replace('by = "tags"', 'by = "title"'),  # other groups
 ]
@@ -137,6 +148,8 @@ TEMPLATES = dedented({
     "templates/base.html": """\
         <!doctype html>
         <title>{% block title %}{{ site.title }}{% endblock %}</title>
+        <link rel="stylesheet" href="{{ url_for('static', filename='css/theme.css') }}">
+        <link rel="stylesheet" href="{{ url_for('static', filename='pygments.css') }}">
         <nav>{% for item in data.nav["items"] %}<a href="{{ item.href }}">{{ item.label }}</a>
         {% endfor %}{{ data.nav.rev }}</nav>
         {% include "banner.html" ignore missing %}
@@ -156,7 +169,7 @@ TEMPLATES = dedented({
     "templates/index.html": """\
         {% extends "base.html" %}
         {% import "macros.html" as m %}
-        {% block main %}<h1>{{ site.title }}</h1> index REV0
+        {% block main %}<h1>{{ site.title | marked }}</h1> index REV0
         <ul>{% for post in pager.items -%}
         <li>{{ m.post_link(post) }} [{{ post.tags|join(",") }}]</li>
         {%- endfor %}</ul>
@@ -194,7 +207,7 @@ TEMPLATES = dedented({
     "templates/tag.html": """\
         {% extends "base.html" %}
         {% from "macros.html" import post_link %}
-        {% block main %}<h1>{{ tag }} ({{ tag_count }} tags, {{ rev }})</h1> tag REV0
+        {% block main %}<h1>{{ tag | marked }} ({{ tag_count }} tags, {{ rev }})</h1> tag REV0
         <ul>{% for post in tagged %}<li>{{ post_link(post) }}</li>{% endfor %}</ul>
         {% endblock %}
         """,
@@ -221,6 +234,14 @@ TEMPLATES = dedented({
     "templates/page.html": """\
         {% extends "base.html" %}
         {% block main %}<h1>{{ page.title }}</h1> {{ name }} page REV0{% endblock %}
+        """,
+    # Every URL with its item: depends on the URL list (posts, tags, pages, drafts).
+    "templates/sitemap.xml": """\
+        <urlset> sitemap REV0
+        {%- for entry in site_urls() %}
+        <url><loc>{{ entry.absolute }}</loc> {{ entry.name }} {{ entry.page.title }}</url>
+        {%- endfor %}
+        </urlset>
         """,
 })
 
@@ -295,6 +316,24 @@ TAGS_PY_VARIANTS = [
     TAGS_PY.replace(".append(post)", ".insert(0, post)"),  # same size, another order
 ]
 
+# Filters of the site: the index and the tag pages use one.
+FILTERS_PY = '''\
+REV = "filters REV0"
+
+
+def marked(text):
+    return f"{text} [{REV}]"
+'''
+
+FILTERS_PY_VARIANTS = [
+    FILTERS_PY,
+    FILTERS_PY.replace('f"{text} [{REV}]"', 'f"[{REV}] {text}".upper()'),
+]
+
+# Linked from base.html with a fingerprint: every page that extends it depends on its bytes.
+THEME = "static/css/theme.css"
+THEME_CSS = "main { margin: 0 } /* REV0 */\n"
+
 STATIC = {
     "static/css/style.css": "body { color: black } /* REV0 */\n",
     "static/robots.txt": "User-agent: * REV0\n",
@@ -351,7 +390,7 @@ INITIAL_POSTS = {
 
 def initial_files() -> dict[str, str]:
     files = {"site.toml": SITE_TOML, "content/tags.py": TAGS_PY, "content/about.md": ABOUT.text(),
-             **TEMPLATES, **DATA, **STATIC}
+             "content/filters.py": FILTERS_PY, THEME: THEME_CSS, **TEMPLATES, **DATA, **STATIC}
     files.update({f"content/posts/{name}.md": post.text()
                   for name, post in INITIAL_POSTS.items()})
     return files
@@ -580,6 +619,20 @@ class IncrementalBuilds(RuleBasedStateMachine):
         else:
             self.put("content/tags.py", TAGS_PY_VARIANTS[int(how)])
 
+    @rule(how=st.integers(0, len(FILTERS_PY_VARIANTS) - 1).map(str) | digits)
+    def edit_filters(self, how: str | int) -> None:
+        """The template filters file: a same-size edit (a digit), or a variant."""
+        if isinstance(how, int):
+            self.bump("content/filters.py", how)
+        else:
+            self.put("content/filters.py", FILTERS_PY_VARIANTS[int(how)])
+
+    @rule(text=digits | st.sampled_from(["", "main { margin: 1em }\n"]))
+    def edit_fingerprinted_static_file(self, text: str | int) -> None:
+        """The style sheet base.html links with a fingerprint: a same-size edit (a digit)
+        or other text; never deleted (a fingerprint of a missing file is an error)."""
+        self.put(THEME, REV.sub(f"REV{text}", THEME_CSS) if isinstance(text, int) else text)
+
     @rule(how=st.integers(0, len(SITE_TOML_VARIANTS) - 1).map(str) | digits)
     def edit_site_toml(self, how: str | int) -> None:
         if isinstance(how, int):
@@ -623,7 +676,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
 
     @rule(name=st.sampled_from(["content/settings.toml", "content/nav.yaml", "content/tags.py",
                                 "templates/base.html", "templates/macros.html",
-                                "content/posts/a.md"]),
+                                "content/posts/a.md", "content/filters.py", THEME]),
           digit=digits, fresh=st.booleans())
     def edit_while_building(self, name: str, digit: int, fresh: bool) -> None:
         """A file edited while a build runs, after the build read it: the next build must
@@ -648,7 +701,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
 
     @rule(name=st.sampled_from(["templates/base.html", "templates/macros.html",
                                 "content/settings.toml", "content/tags.py", "site.toml",
-                                "a post"]), pick=picks)
+                                "content/filters.py", "a post"]), pick=picks)
     def breaking_edit_undone(self, name: str, pick: int) -> None:
         """An edit that breaks the build (which then changes nothing), undone at once: the
         site is as it was, within the same second."""

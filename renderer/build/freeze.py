@@ -26,12 +26,12 @@ from ..config import SiteConfig, load_config
 from ..content import (
     decode_text,
     front_matter_digest,
-    markdown_libraries,
     page_fields,
     read_bytes,
     read_page_text,
     split_front_matter_text,
 )
+from ..converter import markdown_libraries
 from ..digests import bytes_digest, code_stamp, text_digest
 from ..errors import LinkError, SiteError, display_path
 from ..routing import Target
@@ -135,7 +135,7 @@ def _build(site_dir: Path | str, *, output: Path | None, drafts: bool, strict: b
             what = "warnings" if skipped else "broken links"
             raise LinkError(f"{len(result.warnings)} {what} (--strict):\n  "
                             + "\n  ".join(result.warnings))
-        result.static = sum(1 for t in targets.values() if t.static_file is not None)
+        result.static = sum(1 for t in targets.values() if t.route is None)
         result.pages = len(targets) - result.static
         written = commit(staging, rendered, targets, out, cache / f"manifest-{name}.json", warn)
         result.written, result.unchanged, result.removed = \

@@ -108,6 +108,8 @@ def site_paths(root: Path, config: SiteConfig | None) -> SitePaths:
         for reference in (route.context, route.each_function):
             if reference is not None:
                 files.add(reference.file)
+    files.update(config.template_files.files)  # filters and globals
+    files.update(config.markdown.extension_files.values())
     return paths
 
 

@@ -92,7 +92,7 @@ def preview(site: Site) -> dict[str, Any]:
                       "count": count, "urls": urls})
     try:
         static = [link(t.url) for _, t in sorted(site.targets().items())
-                  if t.static_file is not None]
+                  if t.route is None]  # and pygments.css, made from site.toml
     except SiteError:
         static = []  # a clash: listed among the problems
     return {"title": str(config.site.get("title") or config.root.name),
@@ -106,6 +106,10 @@ def problems(site: Site) -> list[SiteError]:
     templates it uses) compiles, and every source loads."""
     found = list(check_site(site))
     templates = site.templates
+    try:
+        templates.load_site_functions()  # [templates] filters and globals files
+    except SiteError as error:
+        found.append(error)
     checked: set[Path] = set()
     for route in site.config.routes:
         if not (templates.folder / route.template).is_file():
