@@ -13,6 +13,7 @@ changed. One that fails to load fails every render with its own file and line.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import threading
 from collections.abc import Mapping
@@ -168,15 +169,19 @@ class Templates:
     def variables(self, name: str) -> frozenset[str]:
         """The names that `name` and the templates it reaches take from the context (a
         page gets `previous` and `next`, and depends on its neighbours, only if asked)."""
-        if name not in self._variables:
-            found: set[str] = set()
-            for path in self.dependencies(name)[0]:
-                try:
-                    tree = self.env.parse(path.read_text(encoding="utf-8"))
-                except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
-                    continue  # rendering reports these with their line
+        if name in self._variables:
+            return self._variables[name]
+        if not self._loaded:  # the site's filters first: Jinja checks that filters exist
+            with contextlib.suppress(SiteError):  # every render raises it (`render`)
+                self.load_site_functions()
+        found: set[str] = set()
+        for path in self.dependencies(name)[0]:
+            try:
+                tree = self.env.parse(path.read_text(encoding="utf-8"))
                 found |= jinja2.meta.find_undeclared_variables(tree)
-            self._variables[name] = frozenset(found)
+            except (OSError, UnicodeDecodeError, jinja2.TemplateError):
+                return frozenset(found)  # rendering reports it; not kept, asked again
+        self._variables[name] = frozenset(found)
         return self._variables[name]
 
     def invalidate(self, paths: set[Path]) -> None:
