@@ -29,27 +29,18 @@ def sections(data, site):
             for name, pages in groups.items() if pages]
 
 
-def neighbours(slug, data):
-    """The previous and next doc page of the page `slug`, for the links under it.
-
-    A `context` function: it gets the URL variable `slug`, and its dict is merged
-    into the template context.
-    """
-    pages = list(data.docs)
-    index = next(i for i, page in enumerate(pages) if page["slug"] == slug)
-    return {
-        "previous": pages[index - 1] if index > 0 else None,
-        "next": pages[index + 1] if index + 1 < len(pages) else None,
-    }
-
-
 def command_list(data):
     """The commands of content/commands.yaml: one page each at /docs/commands/<name>/."""
     return data.commands["commands"]
 
 
 def command_neighbours(name, data):
-    """The previous and next command of the command `name` (the URL variable)."""
+    """The previous and next command of the command `name` (the URL variable).
+
+    A `context` function: it gets the URL variable `name`, and its dict is merged into
+    the template context. (An `each` route's template also gets `previous` and `next`
+    built in, as doc.html uses them; this one names its own.)
+    """
     commands = command_list(data)
     index = next(i for i, command in enumerate(commands) if command["name"] == name)
     return {

@@ -162,7 +162,7 @@ def routes(context: click.Context, site: Path, urls: bool, drafts: bool) -> None
         rows = []
         for route in loaded.config.routes:
             targets = loaded.route_targets(route)
-            source = route.each or route.page or ""
+            source = route.each or route.page or (route.paginate.items if route.paginate else "")
             rows.append((route.url, route.name, route.template, source, str(len(targets)),
                          [t.url for t in targets]))
         print_table(("RULE", "NAME", "TEMPLATE", "SOURCE", "URLS"), [r[:5] for r in rows])

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from . import toml_lines
 from .buildconfig import BuildSettings, check_build
+from .config_lists import Paginate, check_group, check_group_references, check_paginate
 from .errors import ConfigError, did_you_mean
 from .extension_settings import (
     PygmentsStyle,
@@ -33,9 +34,9 @@ from .toml_lines import key_label, nearest_line, type_name
 
 CONFIG_NAME = "site.toml"
 TOP_LEVEL_KEYS = ("site", "markdown", "sources", "routes", "templates", "build")
-ROUTE_KEYS = ("url", "template", "name", "each", "page", "context")
+ROUTE_KEYS = ("url", "template", "name", "each", "page", "context", "paginate")
 MARKDOWN_KEYS = ("extensions", "extension_configs", "pygments_style")
-SOURCE_TABLE_KEYS = ("glob", "path", "sort", "filename")
+SOURCE_TABLE_KEYS = ("glob", "path", "sort", "filename", "group", "by")
 FOLDER_KEYS = ("output", "templates", "content", "static")
 DEFAULT_FOLDERS = {"output": "build", "templates": "templates", "content": "content",
                    "static": "static"}
@@ -46,7 +47,7 @@ DEFAULT_EXTENSION_CONFIGS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 DATA_SUFFIXES = (".toml", ".json", ".yaml", ".yml")
 PYTHON_REFERENCE = re.compile(r"^(?P<file>.+\.py):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
-SourceKind = Literal["collection", "page", "data", "python"]
+SourceKind = Literal["collection", "page", "data", "python", "group"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class SourceSpec:
     sort: str | None = None
     line: int | None = None
     filename: FilenamePattern | None = None  # fields carried by file names (filenames.py)
+    by: str | None = None  # a group source's field; `target` names the source it groups
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class RouteSpec:
     context: PythonReference | None = None
     line: int | None = None
     each_function: PythonReference | None = None
+    paginate: Paginate | None = None
 
     @property
     def label(self) -> str:
@@ -175,7 +178,7 @@ class _Checker:
         self.follow = self.boolean(site, "follow_symlinks", "site")
         folders = {key: self.folder(site, key) for key in FOLDER_KEYS}
         base_url, base_path = self.base_url(site)
-        sources = self.sources()
+        sources = check_group_references(self.sources(), self.fail)
         routes = self.routes(sources, folders["templates"])
         return SiteConfig(
             root=self.root,
@@ -284,6 +287,8 @@ class _Checker:
     def source(self, name: str, value: Any) -> SourceSpec:
         key = ("sources", name)
         sort = filename = None
+        if isinstance(value, dict) and ("group" in value or "by" in value):
+            return SourceSpec(name, "group", **check_group(name, value, self.fail, self.lines))
         if isinstance(value, dict):
             self.unknown_keys(value, SOURCE_TABLE_KEYS, *key)
             if ("glob" in value) == ("path" in value):
@@ -394,8 +399,9 @@ class _Checker:
                                                        if option == "each" else ""), *key, option)
         context_ref = self.string(entry, "context", *key)
         context = self.python(context_ref, *key, "context") if context_ref else None
+        paginate = check_paginate(entry, key, sources, self.fail, self.lines)
         return RouteSpec(index, url, template, name, each, page, context,
-                         self.lines.get(key), each_function)
+                         self.lines.get(key), each_function, paginate)
 
 
 def _is_glob(target: str) -> bool:

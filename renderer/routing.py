@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .config import RouteSpec, SiteConfig
 from .errors import ConfigError, RouteError, SiteError, did_you_mean, display_path
+from .records import EARLIEST, LATEST
 
 STATIC = "static"
 FORBIDDEN_SEGMENTS = ("", ".", "..")
@@ -43,12 +44,16 @@ class Target:
     inputs: frozenset[Path] = frozenset()
     input_globs: frozenset[str] = frozenset()
     input_meta: frozenset[Path] = frozenset()  # Markdown pages of which it read front matter
+    # The times its item holds for: a group's items, say, are the posts published by then
+    # (Record.after, Record.before).
+    input_window: tuple[int, int] = (EARLIEST, LATEST)
     # Restored from the last build's outline (Site.restore_targets): `page`, `variables`
     # and the inputs are loaded when it is rendered, from `page_source` (a Markdown file,
     # relative to the site folder) when it has one; a string, as 5,000 Paths cost 20 ms.
     partial: bool = False
     page_source: str = ""
     generated: str = ""  # a file the site makes from site.toml (assets.py): "pygments.css"
+    number: int = 1  # of a paginated route: which page (2, 3, ... at the `paginate` URL)
 
     @property
     def origin(self) -> str:
@@ -105,8 +110,20 @@ class Router:
             url = self.memo[key] = self.compiled.url(route, variables)
         return url
 
+    def page_url(self, route: RouteSpec, variables: Mapping[str, Any], number: int) -> str:
+        """The site-relative URL of page `number` (1, 2, ...) of a paginated route."""
+        if number == 1:
+            return self.url(route, variables)
+        variables = {**variables, "page": number}
+        key = f"page:{route.index}:{_memo_key(variables)}"
+        url = self.memo.get(key)
+        if url is None:
+            url = self.memo[key] = self.compiled.url(route, variables, paged=True)
+        return url
+
     def url_for(self, name: str, variables: Mapping[str, Any], external: bool = False) -> str:
-        """`url_for` of the templates: a route name, or "static" with `filename`."""
+        """`url_for` of the templates: a route name, or "static" with `filename`. A
+        paginated route's page 2 is `url_for(name, page=2)`; page 1 is its own URL."""
         base_url = self.config.base_url
         if external and not base_url:
             raise SiteError("url_for(..., _external=True) needs [site] base_url in site.toml")
@@ -143,7 +160,9 @@ class _Compiled:
 
         self.rules: dict[int, Rule] = {}
         self.single: dict[int, Map] = {}
-        self.adapters: dict[int, MapAdapter] = {}  # bound once: binding costs a URL's worth
+        self.adapters: dict[tuple[int, bool], MapAdapter] = {}  # bound once: binding costs
+        # a URL's worth. (index, True): the `paginate` rule of a route.
+        self.paged: dict[int, Map] = {}
         self.plain = {route.index for route in config.routes
                       if all(PLAIN_VARIABLE.fullmatch(part)
                              for part in re.findall(r"<[^>]*>", route.url))}
@@ -156,23 +175,31 @@ class _Compiled:
                                   f"{error}", file=config.file,
                                   line=config.line_of("routes", route.index, "url")) from None
             self.rules[route.index] = rule
-        self.map = Map([Rule(r.url, endpoint=r.name) for r in config.routes])
+            if route.paginate is not None:
+                self.paged[route.index] = _page_map(config, route, rule)
+        # As Flask pages a view: the route's own rule is page 1 (a default), so that
+        # url_for(name, page=1) is its URL and url_for(name, page=2) the paginate rule's.
+        self.map = Map([Rule(r.url, endpoint=r.name, defaults={"page": 1} if r.paginate else None)
+                        for r in config.routes]
+                       + [Rule(r.paginate.url, endpoint=r.name) for r in config.routes
+                          if r.paginate is not None])
         self.builder = self.map.bind("localhost", script_name=config.base_path)
 
-    def url(self, route: RouteSpec, variables: Mapping[str, Any]) -> str:
+    def url(self, route: RouteSpec, variables: Mapping[str, Any], paged: bool = False) -> str:
         from werkzeug.exceptions import HTTPException
         from werkzeug.routing.exceptions import RoutingException
 
-        adapter = self.adapters.get(route.index)
+        adapter = self.adapters.get((route.index, paged))
         if adapter is None:
-            adapter = self.adapters[route.index] = self.single[route.index].bind(
-                "localhost", script_name="/")
+            adapter = self.adapters[(route.index, paged)] = (
+                self.paged if paged else self.single)[route.index].bind("localhost",
+                                                                        script_name="/")
         try:
             url = adapter.build(route.name, dict(variables))
         except (ValueError, TypeError) as error:
             raise RouteError(f"{route.label}: {error}") from None
-        if route.index in self.plain and all(PLAIN_VALUE.fullmatch(str(value))
-                                             for value in variables.values()):
+        if route.index in self.plain and not paged \
+                and all(PLAIN_VALUE.fullmatch(str(value)) for value in variables.values()):
             return str(url)  # matching it back costs as much as building it, and cannot fail
         try:
             adapter.match(unquote(url))
@@ -194,6 +221,29 @@ class _Compiled:
                             f"got {sorted(variables)}") from error
         except (ValueError, TypeError) as error:
             raise SiteError(f'url_for("{name}"): {error}') from None
+
+
+def _page_map(config: SiteConfig, route: RouteSpec, own: Any) -> Any:
+    """The map of a route's `paginate` URL rule, which holds the route's variables and
+    `<int:page>`: pages 2, 3, ... of every item get URLs of their own."""
+    from werkzeug.routing import Map, Rule
+
+    assert route.paginate is not None
+    key = ("routes", route.index, "paginate", "url")
+    rule = Rule(route.paginate.url, endpoint=route.name)
+    try:
+        paged = Map([rule])
+    except (ValueError, LookupError, AssertionError) as error:
+        raise ConfigError(f"routes[{route.index}].paginate.url: bad URL rule "
+                          f"{route.paginate.url!r}: {error}", file=config.file,
+                          line=config.line_of(*key)) from None
+    wanted = set(own.arguments) | {"page"}
+    if set(rule.arguments) != wanted:
+        raise ConfigError(f"routes[{route.index}].paginate.url: {route.paginate.url!r} has the "
+                          f"variables {sorted(rule.arguments)}; it needs those of the route's "
+                          f"URL and <int:page>: {sorted(wanted)}", file=config.file,
+                          line=config.line_of(*key))
+    return paged
 
 
 def _memo_key(variables: Mapping[str, Any]) -> str:

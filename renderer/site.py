@@ -18,8 +18,10 @@ from .config import RouteSpec, SiteConfig, load_config
 from .content import Page
 from .converter import MarkdownConverter
 from .errors import RouteError, SiteError
+from .fields import describe
 from .filters import SiteURL, url_list
 from .mdlinks import MarkdownLinks
+from .pagination import Sequences
 from .records import EARLIEST, LATEST, FrontMatterCache, Record
 from .routing import (
     Router,
@@ -49,7 +51,10 @@ class Rendered:
     media_type: str
     dependencies: frozenset[Path]
     globs: frozenset[str] = frozenset()
-    meta: frozenset[Path] = frozenset()  # pages of which only the front matter was read
+    # Pages whose front matter was read, those whose body was read as well included: the
+    # 5,000 posts that show their neighbours then read one equal set, which the build keeps
+    # once (without their own page, each set would be another).
+    meta: frozenset[Path] = frozenset()
     warnings: frozenset[str] = frozenset()  # found by the sources it read (items.py)
     window: tuple[int, int] = (EARLIEST, LATEST)  # the times it holds for (Record.dated)
 
@@ -70,6 +75,7 @@ class Site:
             config, self.targets, lambda: next(reversed(self.sources._reading()), None)).resolve
         self.router = Router(config, url_memo)
         self.assets = Assets(config, self.sources, self.router)  # url_for, pygments.css
+        self.sequences = Sequences(config, self.sources, self.router)  # pagination, neighbours
         self._targets: dict[str, Target] | None = None
         self._targets_record = Record()
         self._completed: dict[int, dict[str, Target]] = {}  # restored targets, by route
@@ -201,7 +207,8 @@ class Site:
             return Rendered(self.assets.stylesheet(), media_type, frozenset({self.config.file}))
         assert target.route is not None
         record = Record(files={self.config.file, *target.inputs}, globs=set(target.input_globs),
-                        meta=set(target.input_meta))
+                        meta=set(target.input_meta), after=target.input_window[0],
+                        before=target.input_window[1])
         if isinstance(target.page, Page):  # its date, and a warning about its file name
             self.sources.items.note(target.page.path, record)
         with self.sources.reading(record):
@@ -211,7 +218,7 @@ class Site:
         record.files |= templates
         record.globs |= missing
         return Rendered(text.encode("utf-8"), media_type, frozenset(record.files),
-                        frozenset(record.globs), frozenset(record.meta - record.files),
+                        frozenset(record.globs), frozenset(record.meta),
                         frozenset(record.warnings), (record.after, record.before))
 
     def invalidate(self, paths: set[Path]) -> None:
@@ -237,7 +244,7 @@ class Site:
         have made it: straight from its page file, or by enumerating its route."""
         route = partial.route
         assert route is not None
-        if partial.page_source and route.each is not None:
+        if partial.page_source and route.each is not None and route.paginate is None:
             own = Record()
             page = self.sources.page(self.config.root / partial.page_source, own,
                                      partial.page_source)
@@ -258,12 +265,15 @@ class Site:
             "url": self.config.base_path + target.url.lstrip("/"),
             "url_for": url_for,
         }
+        extra: Mapping[str, Any] = {}
         if route.context is not None:
             extra = self.sources.call(route.context, record, **target.variables)
             if not isinstance(extra, Mapping):
                 raise SiteError(f"{route.label}: context {route.context} returned "
                                 f"{type(extra).__name__}, not a dict", file=route.context.file)
-            context.update(extra)
+        names = self.templates.variables(route.template) - extra.keys()  # theirs win
+        context.update(self.sequences.context(target, record, names))
+        context.update(extra)
         return context
 
     def _route_targets(self, record: Record) -> Iterator[Target]:
@@ -289,9 +299,10 @@ class Site:
                 raise RouteError(f"{route.label}: {error.message}", file=self.config.file,
                                  line=self.config.line_of("routes", route.index, "url")
                                  ) from None
-            files, globs, meta = _inputs(page, _frozen(own))
-            yield Target(url, output, route, {}, page, inputs=files,
-                         input_globs=globs, input_meta=meta)
+            files, globs, meta, window = _inputs(page, _frozen(own))
+            yield from self.sequences.pages(Target(url, output, route, {}, page, inputs=files,
+                                                   input_globs=globs, input_meta=meta,
+                                                   input_window=window), record)
             return
         if not arguments:
             raise RouteError(f'{route.label} has "each" but no variable in its URL, so every '
@@ -316,9 +327,10 @@ class Site:
                                  f"{describe(item, position)})", file=self.config.file,
                                  line=self.config.line_of("routes", route.index, "url")
                                  ) from None
-            files, globs, meta = _inputs(item, source)
-            yield Target(url, output, route, variables, item, inputs=files,
-                         input_globs=globs, input_meta=meta)
+            files, globs, meta, window = _inputs(item, source)
+            yield from self.sequences.pages(Target(url, output, route, variables, item,
+                                                   inputs=files, input_globs=globs,
+                                                   input_meta=meta, input_window=window), record)
 
     def _items(self, route: RouteSpec, record: Record) -> list[Any]:
         assert route.each is not None
@@ -366,25 +378,24 @@ class Site:
             yield Target(static_url(relative), relative.as_posix(), static_file=path)
 
 
-def _frozen(record: Record) -> tuple[frozenset[Path], frozenset[str], frozenset[Path]]:
-    return frozenset(record.files), frozenset(record.globs), frozenset(record.meta)
+Inputs = tuple[frozenset[Path], frozenset[str], frozenset[Path], tuple[int, int]]
 
 
-def _inputs(item: Any, source: tuple[frozenset[Path], frozenset[str], frozenset[Path]]
-            ) -> tuple[frozenset[Path], frozenset[str], frozenset[Path]]:
-    """What a target's `page` came from (files, globs, pages' front matter): a Markdown
-    page's own file, else all that its source read (a Python source's items may mix
-    anything)."""
+def _frozen(record: Record) -> Inputs:
+    return (frozenset(record.files), frozenset(record.globs), frozenset(record.meta),
+            (record.after, record.before))
+
+
+def _inputs(item: Any, source: Inputs) -> Inputs:
+    """What a target's `page` came from (files, globs, pages' front matter, the times it
+    holds for): a Markdown page's own file (its date is noted when it renders), else all
+    that its source read (a Python source's items may mix anything; a group's hold the
+    posts published by then)."""
     if isinstance(item, Page):
-        return frozenset({item.path}), frozenset(), frozenset()
+        return frozenset({item.path}), frozenset(), frozenset(), (EARLIEST, LATEST)
     return source
 
 
-def describe(item: Any, position: int) -> str:
-    """An item as a message names it: its source file, or its place in the list."""
-    if isinstance(item, Mapping) and isinstance(item.get("source"), str):
-        return f"{position} ({item['source']})"
-    return str(position)
 
 
 def check_site(site: Site) -> list[SiteError]:

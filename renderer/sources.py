@@ -31,6 +31,7 @@ from .converter import MarkdownConverter
 from .dataview import DataView
 from .digests import text_digest
 from .errors import SiteError, SourceError, did_you_mean
+from .groups import make_groups
 from .items import ItemRules
 from .modules import error_in, label, load_module
 from .records import Change, FrontMatterCache, Record
@@ -206,7 +207,7 @@ class Sources:
         opaque = change.opaque(self.config)
         for name, (_, record) in list(self._values.items()):
             spec = self.config.sources[name]
-            if spec.kind == "python" and opaque or change.touches(record):
+            if spec.kind in ("python", "group") and opaque or change.touches(record):
                 del self._values[name]
         return change
 
@@ -233,6 +234,8 @@ class Sources:
         if spec.kind == "python":
             assert spec.python is not None
             return self.call(spec.python, record)
+        if spec.kind == "group":
+            return make_groups(spec, self.value(spec.target, record), self.config.file)
         assert spec.path is not None
         item = self._file(spec.path, record)
         return item if self.items.shown(item) else None

@@ -13,6 +13,7 @@ changed. One that fails to load fails every render with its own file and line.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import threading
 from collections.abc import Mapping
@@ -64,6 +65,7 @@ class Templates:
         self._taken = {"filter": frozenset(self.env.filters),
                        "global": frozenset(self.env.globals) | CONTEXT_NAMES}
         self._closures: dict[str, tuple[frozenset[Path], frozenset[str]]] = {}
+        self._variables: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
         self._site_names: dict[str, set[str]] = {"filter": set(), "global": set()}
         self._loaded = False  # the site's functions, as their files are now
@@ -164,12 +166,31 @@ class Templates:
                 frozenset(glob.escape(str(p)) for p in paths if not p.is_file()))
         return self._closures[name]
 
+    def variables(self, name: str) -> frozenset[str]:
+        """The names that `name` and the templates it reaches take from the context (a
+        page gets `previous` and `next`, and depends on its neighbours, only if asked)."""
+        if name in self._variables:
+            return self._variables[name]
+        if not self._loaded:  # the site's filters first: Jinja checks that filters exist
+            with contextlib.suppress(SiteError):  # every render raises it (`render`)
+                self.load_site_functions()
+        found: set[str] = set()
+        for path in self.dependencies(name)[0]:
+            try:
+                tree = self.env.parse(path.read_text(encoding="utf-8"))
+                found |= jinja2.meta.find_undeclared_variables(tree)
+            except (OSError, UnicodeDecodeError, jinja2.TemplateError):
+                return frozenset(found)  # rendering reports it; not kept, asked again
+        self._variables[name] = frozenset(found)
+        return self._variables[name]
+
     def invalidate(self, paths: set[Path]) -> None:
         """Forget compiled templates and their dependencies once a template changed, and
         the site's filters and globals once their file changed."""
         if any(path.is_relative_to(self.folder) for path in paths):
             self.env.cache.clear()  # type: ignore[union-attr]
             self._closures.clear()
+            self._variables.clear()
         if not paths.isdisjoint(self.config.template_files.files):
             self._loaded = False  # loaded again by the next render
 

@@ -59,6 +59,8 @@ from renderer.errors import SiteError, display_path
 # summaries page print post bodies (`post.content`, and a summary made from it), and so
 # may a variant of the index and of the Python source: a body-only edit must render those.
 # Post bodies link to other posts' Markdown files, which steps rename, delete and draft.
+# The index is paginated (two posts a page), the labels are a group source with paginated
+# pages of their own (one post a page), and the posts link to their previous and next.
 
 SITE_TOML = """\
 [site]
@@ -81,10 +83,19 @@ settings = "content/settings.toml"
 tags = "content/tags.py:all_tags"
 about = "content/about.md"
 pages = "content/pages.json"
+labels = { group = "posts", by = "tags" }
+years = { group = "posts", by = "date.year" }
 
 [[routes]]
 url = "/"
 template = "index.html"
+paginate = { items = "posts", per_page = 2, url = "/page/<int:page>/" }
+
+[[routes]]
+url = "/labels/<slug>/"
+template = "label.html"
+each = "labels"
+paginate = { items = "items", per_page = 1, url = "/labels/<slug>/page/<int:page>/" }
 
 [[routes]]
 url = "/about/"
@@ -130,6 +141,8 @@ SITE_TOML_VARIANTS = [
     SITE_TOML.replace('"friendly"', '{ light = "friendly", dark = "monokai" }'),
     # A base path: Markdown links from the root get it, template links outside it break.
     SITE_TOML.replace('base_url = "https://example.org/"', 'base_url = "https://example.org/b/"'),
+    SITE_TOML.replace("per_page = 2", "per_page = 3"),  # same size, other pages
+    SITE_TOML.replace('by = "tags"', 'by = "title"'),  # other groups
 ]
 
 
@@ -164,9 +177,23 @@ TEMPLATES = dedented({
         {% extends "base.html" %}
         {% import "macros.html" as m %}
         {% block main %}<h1>{{ site.title | marked }}</h1> index REV0
-        <ul>{% for post in data.posts -%}
+        <ul>{% for post in pager.items -%}
         <li>{{ m.post_link(post) }} [{{ post.tags|join(",") }}]</li>
         {%- endfor %}</ul>
+        <p>{{ pager.number }}/{{ pager.count }} ({{ pager.total }})
+        {%- if pager.previous_url %} <a href="{{ pager.previous_url }}">newer</a>{% endif %}
+        {%- if pager.next_url %} <a href="{{ pager.next_url }}">older</a>{% endif %}</p>
+        {% for label in data.labels %}<a href="{{ url_for('label', slug=label.slug) }}">
+        {{- label.name }} ({{ label.items|length }})</a> {% endfor %}
+        {% for year in data.years %}{{ year.name }}: {{ year.items|length }} {% endfor %}
+        {% endblock %}
+        """,
+    "templates/label.html": """\
+        {% extends "base.html" %}
+        {% from "macros.html" import post_link %}
+        {% block main %}<h1>{{ page.name }}</h1> label REV0
+        {% for post in pager.items %}{{ post_link(post) }}{% endfor %}
+        {% for url in pager.urls %}<a href="{{ url }}">{{ loop.index }}</a>{% endfor %}
         {% endblock %}
         """,
     "templates/post.html": """\
@@ -178,6 +205,10 @@ TEMPLATES = dedented({
         <p>{% for tag in page.tags %}<a href="{{ url_for('tag', tag=tag) }}">{{ tag }}</a>
         {% endfor %}</p>
         <aside>{{ data.authors.ada.bio | markdown }}</aside>
+        {% if previous %}<a href="{{ url_for('post', slug=previous.slug) }}">
+        {{- previous.title }}</a>{% endif %}
+        {% if next %}<a href="{{ url_for('post', slug=next.slug) }}">{{ next.title }}</a>
+        {%- endif %}
         {% endblock %}
         """,
     "templates/tag.html": """\
@@ -222,6 +253,9 @@ TEMPLATES = dedented({
 })
 
 TEMPLATE_VARIANTS = {
+    # The label pages print the bodies of their posts (and stop again).
+    "templates/label.html": TEMPLATES["templates/label.html"].replace(
+        "{{ post_link(post) }}", "{{ post_link(post) }} {{ post.content }}"),
     # The index starts to print the newest post's body (and stops again).
     "templates/index.html": TEMPLATES["templates/index.html"].replace(
         "{% endblock %}",

@@ -1,0 +1,103 @@
+"""Group sources: `tags = { group = "posts", by = "tags" }` makes one `Group` per value
+of a field of another source's items, each with the items that hold it.
+
+Groups are made from the grouped source's value, which the source loader hands in: the
+group then records what that source read (a collection's glob and its pages' front
+matter), no more. Reading a field of a Markdown page reads its front matter, never its
+body, so a tag page that lists titles does not depend on the posts' text.
+
+A `Group` is not a mapping, unlike pages and data: Jinja looks attributes up first, and
+`tag.items` must be the group's items, not `dict.items`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import SourceSpec
+from .errors import SourceError, did_you_mean
+from .fields import read_path
+from .slugs import slugify
+
+NAME_TYPES = (str, int, float, datetime.date)  # and bool, an int; datetime, a date
+FIELDS = ("name", "slug", "items")
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity, as pages are
+class Group:
+    """One group: the first spelling of its name met in the grouped source's order, its
+    slug (the URL-safe form shared by every spelling), and its items, in that order."""
+
+    name: Any
+    slug: str
+    items: tuple[Any, ...]
+
+    def __getitem__(self, key: str) -> Any:
+        """`group["items"]`, for Python sources."""
+        if key not in FIELDS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+
+def make_groups(spec: SourceSpec, value: Any, config_file: Path) -> list[Group]:
+    """The groups of `value` (the grouped source's items) by `spec.by`, sorted by name."""
+    assert spec.by is not None  # and spec.target names the grouped source
+    if value is None or isinstance(value, (Mapping, str, bytes)) \
+            or not isinstance(value, Iterable):
+        raise SourceError(f'source "{spec.name}" groups "{spec.target}", which gives '
+                          f"{type(value).__name__}, not a list of items", file=config_file,
+                          line=spec.line)
+    items = list(value)
+    path = spec.by.split(".")
+    found: dict[str, tuple[Any, list[Any]]] = {}
+    seen_any = False
+    for item in items:
+        present, field = read_path(item, path)
+        if not present or field is None:
+            continue
+        seen_any = True
+        for name in field if isinstance(field, (list, tuple)) else (field,):
+            if name is None:
+                continue
+            slug = group_slug(name, item, spec, config_file)
+            _, members = found.setdefault(slug, (name, []))
+            if not any(member is item for member in members):  # a tag given twice
+                members.append(item)
+    if not seen_any:
+        near = did_you_mean(path[0], {key for item in items if isinstance(item, Mapping)
+                                      for key in item})
+        if near:  # a typo, not a site whose posts have no tags yet
+            raise SourceError(f'source "{spec.name}": no item of "{spec.target}" has '
+                              f'"{path[0]}"{near}', file=config_file, line=spec.line)
+    groups = [Group(name, slug, tuple(members)) for slug, (name, members) in found.items()]
+    return sorted(groups, key=lambda group: name_order(group.name))
+
+
+def group_slug(name: Any, item: Any, spec: SourceSpec, config_file: Path) -> str:
+    """The slug of a group's name; a name that cannot make one is an error at the item."""
+    if not isinstance(name, NAME_TYPES):
+        problem = f"is {type(name).__name__}, not a name (text, a number or a date)"
+    else:
+        slug = slugify(name)
+        if slug:
+            return slug
+        problem = "has no letter or digit to make a URL of"
+    file = getattr(item, "path", None)
+    where = f" of {item['source']}" if file is None and isinstance(item, Mapping) \
+        and isinstance(item.get("source"), str) else ""
+    raise SourceError(f'source "{spec.name}": the "{spec.by}" value {name!r}{where} {problem}',
+                      file=file if isinstance(file, Path) else config_file,
+                      line=None if isinstance(file, Path) else spec.line)
+
+
+def name_order(name: Any) -> tuple[int, Any, str]:
+    """Numbers by value (years: 2009 before 2010), then the rest by their text, case
+    aside."""
+    if isinstance(name, (int, float)) and not isinstance(name, bool):
+        return (0, name, "")
+    text = name.isoformat() if isinstance(name, datetime.date) else str(name)
+    return (1, text.casefold(), text)
