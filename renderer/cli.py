@@ -106,14 +106,20 @@ def progress_printer() -> Callable[[int, int], None] | None:
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
 @click.option("--drafts/--no-drafts", default=True, show_default=True,
               help="Show pages marked draft: true.")
+@click.option("--allow-host", "allow_hosts", metavar="NAME", multiple=True,
+              help="Also answer requests addressed to NAME (a Host header; repeatable). "
+                   "Bound to loopback, the server answers only localhost, *.localhost, "
+                   "127.x.x.x, ::1 and the --host address, so that no other web site can "
+                   "read it through DNS rebinding.")
 @click.pass_context
 def serve(context: click.Context, site: Path, host: str, port: int, open_browser: bool,
-          drafts: bool) -> None:
+          drafts: bool, allow_hosts: tuple[str, ...]) -> None:
     """Serve SITE, rendering on demand and reloading the browser on every edit."""
     from .serve.server import serve as run_serve
 
     with site_errors(context):
-        run_serve(site, host=host, port=port, open_browser=open_browser, drafts=drafts)
+        run_serve(site, host=host, port=port, open_browser=open_browser, drafts=drafts,
+                  allow_hosts=allow_hosts)
 
 
 @main.command()
