@@ -21,6 +21,7 @@ from .config import MarkdownSettings
 from .digests import code_stamp, text_digest
 from .errors import ConfigError, ContentError
 from .toml_lines import toml_error_line, toml_message
+from .yaml_loader import safe_loader
 
 ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$")
@@ -358,9 +359,8 @@ def parse_yaml(text: str, path: Path, first_line: int) -> Any:
     PyYAML is imported here: a rebuild that parses nothing new does not pay for it."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=safe_loader())  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         last = max(len(text.splitlines()) - 1, 0)
@@ -369,7 +369,9 @@ def parse_yaml(text: str, path: Path, first_line: int) -> Any:
         problem = getattr(error, "problem", None) or str(error)
         context = getattr(error, "context", None)
         message = f"{context}, {problem}" if context else problem
-        raise ContentError(f"YAML syntax error: {message}", file=path,
+        what = "YAML error" if isinstance(error, yaml.constructor.ConstructorError) \
+            else "YAML syntax error"
+        raise ContentError(f"{what}: {message}", file=path,
                            line=min(mark.line, last) + first_line if mark else first_line) from None
 
 
