@@ -24,6 +24,20 @@ from .errors import SiteError, TemplateError, did_you_mean, user_frames
 AUTOESCAPE = ("html", "htm", "xml", "svg")
 
 
+class TextLoader(jinja2.FileSystemLoader):
+    """Jinja's loader of the templates folder; a template that is not UTF-8 text is an
+    error at the line of its first bad byte, not Python's UnicodeDecodeError."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as error:
+            path = Path(self.searchpath[0], *jinja2.loaders.split_template_path(template))
+            line = path.read_bytes()[:error.start].count(b"\n") + 1
+            raise TemplateError(f"not UTF-8 text: {error.reason} at byte {error.start}",
+                                file=path, line=line) from None
+
+
 class Templates:
     """One site's templates."""
 
@@ -31,7 +45,7 @@ class Templates:
         self.config = config
         self.folder = config.templates
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.folder),
+            loader=TextLoader(self.folder),
             autoescape=jinja2.select_autoescape(AUTOESCAPE, default_for_string=False),
             auto_reload=False,  # serve drops changed templates itself, so no stat per use
             keep_trailing_newline=True,

@@ -557,6 +557,8 @@ def test_the_base_site_builds_and_serves(tmp_path: Path) -> None:
 @given(MUTATIONS)
 # Found by the fuzzer: a YAML date that parses but is no date was a ValueError traceback.
 @example([("content/posts/first.md", b"---\ntitle: 2024-13-45\n---\nBody *text*.\n")])
+# Found: a template that is not UTF-8 was a UnicodeDecodeError naming no file.
+@example([("templates/404.html", b"\x80{% extends \"base.html\" %}\n")])
 def test_fuzz_build_and_app(mutations: list[tuple[str, bytes | None]]) -> None:
     fuzz_one(mutations)
 
@@ -599,3 +601,15 @@ def test_a_yaml_value_that_cannot_be_made_is_located(tmp_path: Path) -> None:
             assert result.code == 1, result.stderr
             assert result.stderr.startswith(
                 f"error: site/content/posts/first.md:{line}: YAML error: {words}"), result.stderr
+
+
+def test_a_template_that_is_not_utf8_is_located(tmp_path: Path) -> None:
+    with base_site() as (work, site):
+        (site / "templates/team.html").write_bytes(b"<ul>\n<li>\xe9t\xe9</li>\n</ul>\n")
+        result = run_cli("build", "site", cwd=work)
+        assert result.code == 1, result.stderr
+        assert result.stderr.startswith(
+            "error: site/templates/team.html:2: not UTF-8 text: invalid continuation byte"
+        ), result.stderr
+        reply = Client(create_app(site)).get("/")
+        assert reply.status_code == 500 and b"team.html:2" in reply.get_data()
