@@ -143,7 +143,7 @@ class _Compiled:
 
     def url(self, route: RouteSpec, variables: Mapping[str, Any]) -> str:
         from werkzeug.exceptions import HTTPException
-        from werkzeug.routing.exceptions import RoutingException
+        from werkzeug.routing.exceptions import BuildError, RoutingException
 
         adapter = self.adapters.get(route.index)
         if adapter is None:
@@ -153,6 +153,10 @@ class _Compiled:
             url = adapter.build(route.name, dict(variables))
         except (ValueError, TypeError) as error:
             raise RouteError(f"{route.label}: {error}") from None
+        except BuildError:  # Werkzeug leaves out a None value, and then misses it
+            empty = sorted(name for name, value in variables.items() if value is None)
+            raise RouteError(f"{route.label}: no value for {empty or sorted(variables)} "
+                             "(null or empty in the item)") from None
         if route.index in self.plain and all(PLAIN_VALUE.fullmatch(str(value))
                                              for value in variables.values()):
             return str(url)  # matching it back costs as much as building it, and cannot fail
