@@ -133,9 +133,11 @@ class _Compiled:
             rule = Rule(route.url, endpoint=route.name)
             try:
                 self.single[route.index] = Map([rule])
-            except (ValueError, LookupError, AssertionError) as error:
+            except (ValueError, LookupError, AssertionError, SyntaxError) as error:
+                # Werkzeug compiles a rule to Python: a variable named twice is a SyntaxError
+                why = "a variable is named twice" if isinstance(error, SyntaxError) else error
                 raise ConfigError(f"routes[{route.index}].url: bad URL rule {route.url!r}: "
-                                  f"{error}", file=config.file,
+                                  f"{why}", file=config.file,
                                   line=config.line_of("routes", route.index, "url")) from None
             self.rules[route.index] = rule
         self.map = Map([Rule(r.url, endpoint=r.name) for r in config.routes])
