@@ -135,16 +135,21 @@ def progress_printer() -> Callable[[int, int], None] | None:
               help="Show pages marked draft: true.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Seconds a page may take to render before it is stopped (0: no limit).")
+@click.option("--allow-host", "allow_hosts", metavar="NAME", multiple=True,
+              help="Also answer requests addressed to NAME (a Host header; repeatable). "
+                   "Bound to loopback, the server answers only localhost, *.localhost, "
+                   "127.x.x.x, ::1 and the --host address, so that no other web site can "
+                   "read it through DNS rebinding.")
 @click.pass_context
 def serve(context: click.Context, site: Path, host: str, port: int, open_browser: bool,
-          drafts: bool, timeout: float) -> None:
+          drafts: bool, timeout: float, allow_hosts: tuple[str, ...]) -> None:
     """Serve SITE, rendering on demand and reloading the browser on every edit."""
     from .serve.server import serve as run_serve
 
     with site_errors(context):
         finish_interrupted_builds(site)
         run_serve(site, host=host, port=port, open_browser=open_browser, drafts=drafts,
-                  timeout=timeout or None)
+                  timeout=timeout or None, allow_hosts=allow_hosts)
 
 
 @main.command()

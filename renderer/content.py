@@ -16,10 +16,11 @@ from typing import Any
 from markupsafe import Markup
 
 from .converter import MarkdownConverter
-from .dates import front_matter_dates, impossible_date_line
+from .dates import front_matter_dates
 from .digests import text_digest
 from .errors import ContentError
 from .toml_lines import toml_error_line, toml_message
+from .yaml_loader import safe_loader
 
 FENCES = {"---": "yaml", "+++": "toml"}
 READ_SIZE = 65536  # a post in one read, most pages too
@@ -263,12 +264,8 @@ def parse_yaml(text: str, path: Path, first_line: int) -> Any:
     PyYAML is imported here: a rebuild that parses nothing new does not pay for it."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-    except ValueError as error:  # a YAML date that is no day: 2024-13-01 (month must be...)
-        raise ContentError(f"not a date: {error}", file=path,
-                           line=impossible_date_line(text, first_line)) from None
+        return yaml.load(text, Loader=safe_loader())  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         last = max(len(text.splitlines()) - 1, 0)
@@ -277,6 +274,8 @@ def parse_yaml(text: str, path: Path, first_line: int) -> Any:
         problem = getattr(error, "problem", None) or str(error)
         context = getattr(error, "context", None)
         message = f"{context}, {problem}" if context else problem
-        raise ContentError(f"YAML syntax error: {message}", file=path,
+        what = "YAML error" if isinstance(error, yaml.constructor.ConstructorError) \
+            else "YAML syntax error"
+        raise ContentError(f"{what}: {message}", file=path,
                            line=min(mark.line, last) + first_line if mark else first_line) from None
 

@@ -77,18 +77,6 @@ def key_line(text: str, key: str, first_line: int) -> int:
     return first_line + text.count("\n", 0, found.start()) if found else first_line
 
 
-def impossible_date_line(text: str, first_line: int) -> int:
-    """The line of the first date-like value (YAML reads `2024-13-01` as a date) that is
-    no day of the calendar; `first_line` when there is none."""
-    for number, line in enumerate(text.splitlines()):
-        for found in re.finditer(r"(?<![\d.-])(\d{4})-(\d\d?)-(\d\d?)(?![\d-])", line):
-            try:
-                datetime.date(*map(int, found.groups()))
-            except ValueError:
-                return first_line + number
-    return first_line
-
-
 def timestamp(value: Date) -> int:
     """The moment a date stands for, in ns since the epoch: a date is midnight UTC of its
     day, a date-time without an offset is UTC."""

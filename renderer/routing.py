@@ -170,9 +170,11 @@ class _Compiled:
             rule = Rule(route.url, endpoint=route.name)
             try:
                 self.single[route.index] = Map([rule])
-            except (ValueError, LookupError, AssertionError) as error:
+            except (ValueError, LookupError, AssertionError, SyntaxError) as error:
+                # Werkzeug compiles a rule to Python: a variable named twice is a SyntaxError
+                why = "a variable is named twice" if isinstance(error, SyntaxError) else error
                 raise ConfigError(f"routes[{route.index}].url: bad URL rule {route.url!r}: "
-                                  f"{error}", file=config.file,
+                                  f"{why}", file=config.file,
                                   line=config.line_of("routes", route.index, "url")) from None
             self.rules[route.index] = rule
             if route.paginate is not None:
@@ -187,7 +189,7 @@ class _Compiled:
 
     def url(self, route: RouteSpec, variables: Mapping[str, Any], paged: bool = False) -> str:
         from werkzeug.exceptions import HTTPException
-        from werkzeug.routing.exceptions import RoutingException
+        from werkzeug.routing.exceptions import BuildError, RoutingException
 
         adapter = self.adapters.get((route.index, paged))
         if adapter is None:
@@ -198,6 +200,10 @@ class _Compiled:
             url = adapter.build(route.name, dict(variables))
         except (ValueError, TypeError) as error:
             raise RouteError(f"{route.label}: {error}") from None
+        except BuildError:  # Werkzeug leaves out a None value, and then misses it
+            empty = sorted(name for name, value in variables.items() if value is None)
+            raise RouteError(f"{route.label}: no value for {empty or sorted(variables)} "
+                             "(null or empty in the item)") from None
         if route.index in self.plain and not paged \
                 and all(PLAIN_VALUE.fullmatch(str(value)) for value in variables.values()):
             return str(url)  # matching it back costs as much as building it, and cannot fail

@@ -221,7 +221,8 @@ class Templates:
 
 class SiteLoader(jinja2.FileSystemLoader):
     """Templates from the site's folder; one reached through a symbolic link that leads out
-    of the site folder is an error (see symlinks.py), unless the site follows them."""
+    of the site folder is an error (see symlinks.py), unless the site follows them, and
+    one that is not UTF-8 text an error at the line of its first bad byte."""
 
     def __init__(self, folder: Path, root: Path, follow: bool) -> None:
         super().__init__(folder)
@@ -230,7 +231,13 @@ class SiteLoader(jinja2.FileSystemLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str
                    ) -> tuple[str, str, Any]:
-        source, filename, uptodate = super().get_source(environment, template)
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as error:  # at its line, not Python's error
+            path = Path(self.searchpath[0], *jinja2.loaders.split_template_path(template))
+            line = path.read_bytes()[:error.start].count(b"\n") + 1
+            raise TemplateError(f"not UTF-8 text: {error.reason} at byte {error.start}",
+                                file=path, line=line) from None
         target = None if self.follow else leads_out(filename, self.root)
         if target is not None:
             raise TemplateError(refusal(Path(filename), target))

@@ -132,7 +132,8 @@ NOT_A_DATE = '"{}" is not a date: {}; write it like 2024-05-01'
     ('---\ntitle: Hello\nupdated: "2024-02-30"\n---\n', 3,
      NOT_A_DATE.format("updated", "'2024-02-30'")),
     # YAML itself reads it as a date, and fails (it was a traceback):
-    ("---\ntitle: Hello\n\nupdated: 2024-13-01\n---\n", 4, "not a date: month must be in 1..12"),
+    ("---\ntitle: Hello\n\nupdated: 2024-13-01\n---\n", 4,
+     "YAML error: '2024-13-01' is not a date (month must be in 1..12)"),
 ])
 def test_a_date_that_is_no_date_is_an_error_at_its_line(tmp_path: Path, text: str, line: int,
                                                         message: str) -> None:

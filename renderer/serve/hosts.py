@@ -5,13 +5,20 @@ The dev server shows drafts, error pages with source lines, and the routing prev
 binds 127.0.0.1 by default, and while it is bound to loopback it also refuses requests
 addressed to any other name, so a web page elsewhere cannot read it through DNS
 rebinding (a hostile name that resolves to 127.0.0.1).
+
+The check reads names, never resolves them. Asking DNS whether a Host header's name
+resolves to loopback is exactly what a rebinding attacker controls (a name of theirs
+that answers 127.0.0.1), and a lookup per request would block the server's one loop.
+So only literal loopback names pass (`localhost`, `*.localhost`, `127.0.0.0/8`, `::1`),
+the address the server was told to bind, and the names given with `--allow-host`.
+Whether the server is bound to loopback at all is read from the sockets the OS bound
+(`bound_to_loopback`), not from a lookup of the `--host` name.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 # Tornado reads a request's head (request line and headers) whole before anything else,
@@ -24,31 +31,50 @@ MAX_HEADERS = 64 * 1024  # 431 Request Header Fields Too Large above this (Torna
 
 
 def is_loopback(host: str) -> bool:
-    """Whether `host` (an address or a name) means this machine only."""
-    host = host.strip("[]")
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+    """Whether `host`, an address or a name, literally means this machine only:
+    `localhost`, a name under `.localhost`, or a loopback address. No DNS lookup."""
+    host = host.strip("[]").lower().removesuffix(".")
+    if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
     except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
         return False
-    return bool(infos) and all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback
-                               for info in infos)
 
 
-def is_allowed_host(bound: str, host: str) -> bool:
-    """Whether a request's Host header `host` may be answered by a server bound to
-    `bound`: anything when bound elsewhere than loopback, else loopback names only."""
-    if not is_loopback(bound):
-        return True
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    name = name.strip("[]").lower()
-    return (name in ("localhost", bound.lower()) or name.endswith(".localhost")
-            or is_loopback(name))
+def bound_to_loopback(addresses: Iterable[str]) -> bool:
+    """Whether every address a server listens on (as `socket.getsockname()[0]` gives it)
+    is a loopback address."""
+    addresses = list(addresses)
+    return bool(addresses) and all(is_loopback(address) for address in addresses)
+
+
+def host_name(host: str) -> str:
+    """The name of a Host header (`name`, `name:port`, `[::1]:port`), lower case, with
+    no port, brackets or final dot."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        name = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        name = host.split(":", 1)[0]
+    else:
+        name = host  # a bare name or address, or an unbracketed IPv6 address
+    return name.removesuffix(".")
+
+
+class HostPolicy:
+    """Which Host headers a server answers: any when it listens beyond loopback; else the
+    literal loopback names, the address it was told to bind, and the allowed names."""
+
+    def __init__(self, bound: str, *, loopback: bool, allowed: Iterable[str] = ()) -> None:
+        self.loopback = loopback
+        self.names = frozenset(host_name(name) for name in (bound, *allowed) if name)
+
+    def __call__(self, host: str) -> bool:
+        if not self.loopback:
+            return True
+        name = host_name(host)
+        return name in self.names or is_loopback(name)
 
 
 def url_host(host: str) -> str:
@@ -59,8 +85,17 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
+def refusal(host: str) -> str:
+    """The body of the 400 answer to a request for an unknown host."""
+    return (f"400 Bad Request: unknown host {host!r}; the dev server answers requests to "
+            "localhost only (serve --allow-host NAME adds a name, --host changes the "
+            "address it listens on)\n")
+
+
 class HostCheck:
-    """WSGI: answer 400 to a request whose Host header is not one the server allows."""
+    """WSGI: answer 400 to a request whose Host header is not one the server allows.
+    (The WebSocket and script under /_renderer/ are Tornado handlers: see
+    reloading.HostChecked, which asks the same policy.)"""
 
     def __init__(self, app: Any, allowed: Callable[[str], bool]) -> None:
         self.app = app
@@ -70,8 +105,7 @@ class HostCheck:
         host = environ.get("HTTP_HOST", "")
         if host and not self.allowed(host):
             start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
-            return [f"400 Bad Request: unknown host {host!r}; the dev server answers "
-                    "requests to localhost only (serve --host to change)\n".encode()]
+            return [refusal(host).encode()]
         return self.app(environ, start_response)
 
 

@@ -21,6 +21,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..app import RendererApp
 from ..errors import SiteError
+from .hosts import refusal
 
 
 def reload_message(paths: Iterable[Path], app: RendererApp) -> dict[str, Any]:
@@ -53,13 +54,31 @@ def send(waiter: Any, message: dict[str, Any]) -> None:
         LiveReloadHandler.waiters.discard(waiter)
 
 
-class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]
-    """livereload's WebSocket handler; pages from other origins may not connect, and a
-    page rendered at an older generation is reloaded as soon as it says hello."""
+class HostChecked(web.RequestHandler):
+    """A Tornado handler that answers 400, before anything else (a WebSocket upgrade
+    too), to a request whose Host header the server does not allow: the same check as
+    hosts.HostCheck gives the WSGI app, for the handlers that are not behind it."""
 
-    def initialize(self, generation: Callable[[], int], app: RendererApp) -> None:
+    allowed_host: Callable[[str], bool]
+
+    def prepare(self) -> None:
+        host = self.request.headers.get("Host", "")
+        if host and not self.allowed_host(host):
+            self.set_status(400)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(refusal(host))
+
+
+class ReloadSocket(HostChecked, LiveReloadHandler):  # type: ignore[misc]
+    """livereload's WebSocket handler; only for an allowed Host and from the page's own
+    origin, and a page rendered at an older generation is reloaded as soon as it says
+    hello."""
+
+    def initialize(self, generation: Callable[[], int], app: RendererApp,
+                   allowed_host: Callable[[str], bool]) -> None:
         self.generation = generation
         self.app = app
+        self.allowed_host = allowed_host
 
     def check_origin(self, origin: str) -> bool:
         # livereload accepts any origin; Tornado's own check allows the page's host only.
@@ -79,11 +98,12 @@ class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]
                 send(self, reload_message((), self.app))
 
 
-class ScriptHandler(web.RequestHandler):
+class ScriptHandler(HostChecked):
     """livereload.js, pointed at the WebSocket under /_renderer/."""
 
-    def initialize(self, script: bytes) -> None:
+    def initialize(self, script: bytes, allowed_host: Callable[[str], bool]) -> None:
         self.script = script
+        self.allowed_host = allowed_host
 
     def get(self) -> None:
         self.set_header("Content-Type", "application/javascript; charset=utf-8")

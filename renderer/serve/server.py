@@ -51,9 +51,9 @@ from .devpages.reload import SCRIPT_PATH, SOCKET_PATH, ReloadMiddleware, liverel
 from .hosts import (
     MAX_REQUEST_HEAD,
     HostCheck,
+    HostPolicy,
     RequestLimits,
-    is_allowed_host,
-    is_loopback,
+    bound_to_loopback,
     url_host,
 )
 from .reloading import ReloadSocket, ScriptHandler, reload_pages
@@ -66,17 +66,17 @@ WATCHDOG_MS = 250  # how often renders are checked against the time limit
 
 
 def serve(site: Path, *, host: str = "127.0.0.1", port: int = 5000, open_browser: bool = False,
-          drafts: bool = True, timeout: float | None = DEFAULT_TIMEOUT) -> None:
-    """Serve the site in `site` until interrupted (Ctrl+C or SIGTERM)."""
+          drafts: bool = True, timeout: float | None = DEFAULT_TIMEOUT,
+          allow_hosts: Iterable[str] = ()) -> None:
+    """Serve the site in `site` until interrupted (Ctrl+C or SIGTERM). While bound to
+    loopback, requests are answered only for loopback names, `host` itself and the names
+    in `allow_hosts`."""
     root = Path(site).resolve()
     if not (root / CONFIG_NAME).is_file():
         load_config(root)  # raises the usual "not a site folder" error
     setup_logging()
-    if not is_loopback(host):
-        logger.warning("warning: serving on %s: anyone who can reach this machine can read the "
-                       "site, its drafts and its error pages; the dev server is made for "
-                       "127.0.0.1", host)
-    server = DevServer(root, host=host, port=port, drafts=drafts, timeout=timeout)
+    server = DevServer(root, host=host, port=port, drafts=drafts, timeout=timeout,
+                       allow_hosts=allow_hosts)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.run(open_browser=open_browser))
     logger.info("stopped")
@@ -89,10 +89,14 @@ class DevServer:
     """The dev app, its watchers and the open pages' WebSockets, on one IOLoop."""
 
     def __init__(self, root: Path, *, host: str, port: int, drafts: bool,
-                 timeout: float | None = DEFAULT_TIMEOUT) -> None:
+                 timeout: float | None = DEFAULT_TIMEOUT,
+                 allow_hosts: Iterable[str] = ()) -> None:
         self.root = root
         self.host = host
         self.port = port
+        self.allow_hosts = tuple(allow_hosts)
+        # Until run() has bound its sockets: as strict as loopback.
+        self.hosts = HostPolicy(host, loopback=True, allowed=self.allow_hosts)
         self.app = DevApp(root, drafts=drafts, timeout=timeout)
         self.renders = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="render")
         self.changes = ThreadPoolExecutor(1, thread_name_prefix="changes")
@@ -104,6 +108,7 @@ class DevServer:
         """Listen, watch, and wait for SIGTERM (Ctrl+C ends `asyncio.run` itself)."""
         self._loop = IOLoop.current()
         sockets = self.bind()
+        self.check_hosts(sockets)
         self.watchers.update(self.plan())  # watching before the first page is served
         server = HTTPServer(self.application(), xheaders=False,
                             max_header_size=MAX_REQUEST_HEAD)
@@ -136,6 +141,17 @@ class DevServer:
                          error.strerror or error)
             raise SystemExit(1) from None
 
+    def check_hosts(self, sockets: list[Any]) -> None:
+        """Bound to loopback (as the OS bound it: no lookup of the --host name), answer
+        only requests addressed to a loopback name, the bound address or an allowed name:
+        a web page elsewhere cannot read the dev server through DNS rebinding."""
+        loopback = bound_to_loopback(str(sock.getsockname()[0]) for sock in sockets)
+        self.hosts = HostPolicy(self.host, loopback=loopback, allowed=self.allow_hosts)
+        if not loopback:
+            logger.warning("warning: serving on %s: anyone who can reach this machine can "
+                           "read the site, its drafts and its error pages; the dev server is "
+                           "made for 127.0.0.1", self.host)
+
     def announce(self, port: int, open_browser: bool) -> None:
         """The line that says where the site is (with --port 0, the only way to know)."""
         url = f"http://{url_host(self.host)}:{port}"
@@ -152,10 +168,12 @@ class DevServer:
                                       lambda: self.generation, lambda: (self.root,))
         container = LoggedContainer(RequestLimits(middleware), executor=self.renders)
         script = livereload_js()
-        socket_options = {"generation": lambda: self.generation, "app": self.app}
+        socket_options = {"generation": lambda: self.generation, "app": self.app,
+                          "allowed_host": self.allowed_host}
         handlers: list[Any] = [
             (SOCKET_PATH, ReloadSocket, socket_options),
-            (SCRIPT_PATH.replace(".", r"\."), ScriptHandler, {"script": script}),
+            (SCRIPT_PATH.replace(".", r"\."), ScriptHandler,
+             {"script": script, "allowed_host": self.allowed_host}),
         ]
         if SOCKET_PATH.encode() not in script:  # an unknown livereload.js: its own path
             handlers.append(("/livereload", ReloadSocket, socket_options))
@@ -170,9 +188,8 @@ class DevServer:
             return "/"
 
     def allowed_host(self, host: str) -> bool:
-        """Bound to loopback, answer only requests addressed to a loopback name: a web
-        page elsewhere cannot read the dev server through DNS rebinding."""
-        return is_allowed_host(self.host, host)
+        """Whether to answer a request with this Host header (see check_hosts)."""
+        return self.hosts(host)
 
     # -- changes ---------------------------------------------------------------------------
 
