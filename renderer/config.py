@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import toml_lines
 from .buildconfig import BuildSettings, check_build
-from .config_lists import Paginate, check_group, check_group_references, check_paginate
+from .config_lists import check_group, check_group_references, check_paginate
 from .errors import ConfigError, did_you_mean
 from .extension_settings import (
     PygmentsStyle,
@@ -28,7 +28,8 @@ from .extension_settings import (
     pygments_style,
     template_files,
 )
-from .filenames import FilenamePattern, checked_pattern
+from .filenames import checked_pattern
+from .specs import PythonReference, RouteSpec, SourceSpec
 from .symlinks import leads_out, refusal
 from .toml_lines import key_label, nearest_line, type_name
 
@@ -47,54 +48,6 @@ DEFAULT_EXTENSION_CONFIGS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 DATA_SUFFIXES = (".toml", ".json", ".yaml", ".yml")
 PYTHON_REFERENCE = re.compile(r"^(?P<file>.+\.py):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
-SourceKind = Literal["collection", "page", "data", "python", "group"]
-
-
-@dataclass(frozen=True)
-class PythonReference:
-    """`path/to/file.py:function`, relative to the site folder."""
-
-    file: Path
-    function: str
-
-    def __str__(self) -> str:
-        return f"{self.file.name}:{self.function}"
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """One entry of `[sources]`: what to read and how."""
-
-    name: str
-    kind: SourceKind
-    target: str
-    path: Path | None = None
-    python: PythonReference | None = None
-    sort: str | None = None
-    line: int | None = None
-    filename: FilenamePattern | None = None  # fields carried by file names (filenames.py)
-    by: str | None = None  # a group source's field; `target` names the source it groups
-
-
-@dataclass(frozen=True)
-class RouteSpec:
-    """One `[[routes]]` entry."""
-
-    index: int
-    url: str
-    template: str
-    name: str
-    each: str | None = None
-    page: str | None = None
-    context: PythonReference | None = None
-    line: int | None = None
-    each_function: PythonReference | None = None
-    paginate: Paginate | None = None
-
-    @property
-    def label(self) -> str:
-        return f"routes[{self.index}] ({self.url})"
-
 
 @dataclass(frozen=True)
 class MarkdownSettings:

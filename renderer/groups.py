@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import SourceSpec
 from .errors import SourceError, did_you_mean
 from .fields import read_path
 from .slugs import slugify
+from .specs import SourceSpec
 
 NAME_TYPES = (str, int, float, datetime.date)  # and bool, an int; datetime, a date
 FIELDS = ("name", "slug", "items")

@@ -16,12 +16,13 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .config import RouteSpec, SiteConfig
+from .config import SiteConfig
 from .errors import RouteError, did_you_mean
 from .fields import read_path
 from .records import Record
 from .routing import Router, Target, makes_files, output_path
 from .sources import Sources
+from .specs import RouteSpec
 
 NEIGHBOURS = ("previous", "next")
 

@@ -17,9 +17,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from .config import RouteSpec, SiteConfig
+from .config import SiteConfig
 from .errors import ConfigError, RouteError, SiteError, did_you_mean, display_path
 from .records import EARLIEST, LATEST
+from .specs import RouteSpec
 
 STATIC = "static"
 FORBIDDEN_SEGMENTS = ("", ".", "..")

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from .assets import Assets, generated_targets
-from .config import RouteSpec, SiteConfig, load_config
+from .config import SiteConfig, load_config
 from .content import Page
 from .converter import MarkdownConverter
 from .errors import RouteError, SiteError
@@ -35,6 +35,7 @@ from .routing import (
     url_for_function,
 )
 from .sources import Sources
+from .specs import RouteSpec
 
 if TYPE_CHECKING:
     from .templates import Templates
@@ -394,21 +395,3 @@ def _inputs(item: Any, source: Inputs) -> Inputs:
     if isinstance(item, Page):
         return frozenset({item.path}), frozenset(), frozenset(), (EARLIEST, LATEST)
     return source
-
-
-
-
-def check_site(site: Site) -> list[SiteError]:
-    """Every problem found in the site without rendering it: for the routing preview."""
-    problems: list[SiteError] = []
-    for route in site.config.routes:
-        try:
-            site.route_targets(route)
-        except SiteError as error:
-            problems.append(error)
-    try:
-        site.targets()
-    except SiteError as error:
-        if not any(str(error) == str(p) for p in problems):
-            problems.append(error)
-    return problems

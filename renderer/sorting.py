@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import SourceSpec
 from .errors import ContentError, display_path
+from .specs import SourceSpec
 
 
 def sort_items(items: list[Any], spec: SourceSpec, config_file: Path,

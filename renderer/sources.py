@@ -18,7 +18,7 @@ from stat import S_ISLNK, S_ISREG
 from types import ModuleType
 from typing import Any
 
-from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, PythonReference, SiteConfig, SourceSpec
+from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES, SiteConfig
 from .content import (
     Page,
     front_matter_digest,
@@ -36,6 +36,7 @@ from .items import ItemRules
 from .modules import error_in, label, load_module
 from .records import Change, FrontMatterCache, Record
 from .sorting import sort_items
+from .specs import PythonReference, SourceSpec
 from .symlinks import LinkCheck, leads_out
 from .user_output import marked_output
 

@@ -20,7 +20,6 @@ from werkzeug.wrappers import Request, Response
 
 from ...errors import Frame, SiteError, TemplateError, display_path
 from ...records import Record
-from ...site import check_site
 
 if TYPE_CHECKING:
     from ...app import RendererApp
@@ -99,6 +98,22 @@ def preview(site: Site) -> dict[str, Any]:
             "root": display_path(config.root), "base_path": config.base_path,
             "rules": rules, "total": total, "static": static,
             "problems": [Problem(p.kind, p.location, p.message) for p in problems(site)]}
+
+
+def check_site(site: Site) -> list[SiteError]:
+    """Every problem found in the site without rendering it: for the routing preview."""
+    problems: list[SiteError] = []
+    for route in site.config.routes:
+        try:
+            site.route_targets(route)
+        except SiteError as error:
+            problems.append(error)
+    try:
+        site.targets()
+    except SiteError as error:
+        if not any(str(error) == str(p) for p in problems):
+            problems.append(error)
+    return problems
 
 
 def problems(site: Site) -> list[SiteError]:
