@@ -24,6 +24,17 @@ from .errors import ConfigError, did_you_mean
 LOAD_ERRORS = (ImportError, AttributeError, TypeError, KeyError, ValueError)
 
 
+def builtin_extensions() -> list[str]:
+    """The names of Python-Markdown's own extensions ("footnotes", "toc"), for "did you
+    mean" after a typo: read from its package, not from the entry points of every
+    installed package."""
+    import pkgutil
+
+    import markdown.extensions
+
+    return [module.name for module in pkgutil.iter_modules(markdown.extensions.__path__)]
+
+
 def markdown_libraries(extensions: tuple[str, ...]) -> list[str]:
     """The packages whose code makes a page's HTML: Python-Markdown, Pygments
     (codehilite), and the top-level package of each extension ("pymdownx" of
@@ -130,8 +141,8 @@ class MarkdownConverter:
             culprit = next((name for name in self.settings.extensions
                             if not self._loads(name)), self.settings.extensions[0])
             raise ConfigError(f'markdown.extensions: Markdown extension "{culprit}" cannot be '
-                              f"loaded: {error}", file=self.settings.file,
-                              line=self.settings.line) from None
+                              f"loaded: {error}{did_you_mean(culprit, builtin_extensions())}",
+                              file=self.settings.file, line=self.settings.line) from None
 
     def _markdown_with(self, names: tuple[str, ...]) -> Any:
         """Python-Markdown's own extensions ("toc") are made here from their modules:

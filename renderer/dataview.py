@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from .errors import did_you_mean
 from .records import Record
 
 
@@ -38,3 +39,32 @@ class DataView(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<data: {', '.join(self._names)}>"
+
+
+class SiteView(Mapping[str, Any]):
+    """`[site]` of site.toml as Python sources see it: `site.title` as in templates, and
+    `site["title"]` as a mapping."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"[site] in site.toml has no {name!r}"
+                                 f"{did_you_mean(name, self._values)}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"<site: {dict(self._values)!r}>"

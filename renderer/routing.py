@@ -208,6 +208,11 @@ class _Compiled:
         if route.index in self.plain and not paged \
                 and all(PLAIN_VALUE.fullmatch(str(value)) for value in variables.values()):
             return str(url)  # matching it back costs as much as building it, and cannot fail
+        if "//" in url:  # a <path:> value starting or ending with "/", or holding "//"
+            raise RouteError(f"{route.label}: the values {dict(variables)!r} make the URL "
+                             f"{url!r}, with an empty segment (//): a value may not be "
+                             "empty, and a <path:> value may not start or end with '/' or "
+                             "hold '//'") from None
         try:
             adapter.match(unquote(url))
         except (HTTPException, RoutingException):

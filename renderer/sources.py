@@ -28,7 +28,7 @@ from .content import (
     read_page_text,
 )
 from .converter import MarkdownConverter
-from .dataview import DataView
+from .dataview import DataView, SiteView
 from .digests import text_digest
 from .errors import SiteError, SourceError, did_you_mean
 from .groups import make_groups
@@ -154,7 +154,7 @@ class Sources:
 
         function = self._function(reference)
         record.files.add(reference.file)
-        offered = {"data": self.data(record), "site": self.config.site, **arguments}
+        offered = {"data": self.data(record), "site": SiteView(self.config.site), **arguments}
         parameters = inspect.signature(function).parameters
         if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
             chosen = offered

@@ -202,7 +202,7 @@ CASES = [
                                  'template = "index.html"\neach = "content/team.py:slugs"\n'),
           "content/team.py": "def members():\n    return []\n\n\n"
                              "def slugs():\n    return [{'slug': 'ok'}, {'slug': ''}]\n"},
-         "site.toml", ROUTE_3_LINE, ("match back",)),
+         "site.toml", ROUTE_3_LINE, ("empty segment", "may not be empty")),
     Case("variables-without-each",
          {"site.toml": toml_plus('[[routes]]\nurl = "/x/<v>/"\ntemplate = "index.html"\n')},
          "site.toml", ROUTE_3_LINE, ("each", "'v'")),
