@@ -259,7 +259,7 @@ def test_items_without_the_sort_key_warn_naming_the_first_and_come_last(
                f'no "date", which source "posts" is sorted by '
                f'({where(site, "site.toml", POSTS_LINE)}); sorted last')
     assert warning in stderr.splitlines(), stderr
-    assert "1 warnings" in stdout
+    assert "1 warning)" in stdout
     assert index(site) == ["2024-05-01-hello", "a-undated", "b-undated"]
     # Remembered: a rebuild that renders nothing says it again; fixed, it goes.
     assert warning in built(site).splitlines()
@@ -273,7 +273,7 @@ def test_strict_makes_a_missing_sort_key_an_error(tmp_path: Path) -> None:
     site = make_site(tmp_path, UNDATED)
     code, _, stderr = run_renderer("build", site, "--strict")
     assert code == 1
-    assert stderr.startswith("error: 1 warnings (--strict):"), stderr
+    assert stderr.startswith("error: 1 warning (--strict):"), stderr
     assert 'content/posts/a-undated.md (and 1 more): no "date"' in stderr
     assert not (site / "build").exists()
 

@@ -391,7 +391,7 @@ def test_links_out_of_the_site_are_skipped_with_a_warning(tmp_path: Path) -> Non
     (site / "static" / "secret.txt").unlink()
     (site / "content" / "posts" / "secret.md").unlink()
     code, stdout, stderr = run_renderer("build", cwd=site)
-    assert code == 0 and "1 warnings" in stdout, stdout + stderr
+    assert code == 0 and "1 warning)" in stdout, stdout + stderr
     assert "secret" not in stderr
 
 
@@ -436,7 +436,7 @@ def test_replacing_a_skipped_link_with_a_file_is_a_change(tmp_path: Path) -> Non
                                                     "---\nMine.\n")
     write(site / "static" / "secret.txt", "mine\n")
     stdout, _ = built(site)
-    assert "1 warnings" in stdout  # static/folder still leads out
+    assert "1 warning)" in stdout  # static/folder still leads out
     out = site / "build"
     assert "Now mine" in (out / "posts" / "secret" / "index.html").read_text()
     assert (out / "secret.txt").read_text() == "mine\n"

@@ -72,7 +72,7 @@ def test_link_to_a_draft(tmp_path: Path) -> None:
                                 "---\ntitle: B\n---\nSoon: [c](/posts/c/).\n"})
     code, stdout, stderr = run_cli("build", site)
     assert code == 0, stderr
-    assert "1 warnings" in stdout
+    assert "1 warning)" in stdout
     assert "draft" in stderr and "/posts/c/" in stderr
     assert "posts/c/index.html" not in tree(site / "build")
     assert b"/posts/c/" not in (site / "build" / "index.html").read_bytes()

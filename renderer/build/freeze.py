@@ -78,10 +78,15 @@ class BuildResult:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        return (f"built {self.pages} pages and {self.static} static files into "
-                f"{display_path(self.output)} in {self.seconds:.2f} s ({self.rendered} rendered, "
-                f"{self.written} written, {self.unchanged} unchanged, {self.removed} removed, "
-                f"{len(self.warnings)} warnings)")
+        return (f"built {plural(self.pages, 'page')} and {plural(self.static, 'static file')} "
+                f"into {display_path(self.output)} in {self.seconds:.2f} s ({self.rendered} "
+                f"rendered, {self.written} written, {self.unchanged} unchanged, {self.removed} "
+                f"removed, {plural(len(self.warnings), 'warning')})")
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 page", "2 pages", "0 pages". """
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = False,
@@ -164,8 +169,8 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
         warnings = link_warnings(skipped) + found + links.warnings(broken, rendered)
         result = BuildResult(out, rendered=len(rendered), warnings=warnings)
         if strict and result.warnings:
-            what = "warnings" if skipped or found else "broken links"
-            raise LinkError(f"{len(result.warnings)} {what} (--strict):\n  "
+            what = "warning" if skipped or found else "broken link"
+            raise LinkError(f"{plural(len(result.warnings), what)} (--strict):\n  "
                             + "\n  ".join(result.warnings))
         result.static = sum(1 for t in targets.values() if t.route is None)
         result.pages = len(targets) - result.static
