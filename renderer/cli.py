@@ -129,7 +129,8 @@ def progress_printer() -> Callable[[int, int], None] | None:
 @main.command()
 @SITE_ARGUMENT
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", "-p", type=click.IntRange(0, 65535), default=5000, show_default=True)
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=5000, show_default=True,
+              help="Port to listen on (0: any free port; the first line says which).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
 @click.option("--drafts/--no-drafts", default=True, show_default=True,
               help="Show pages marked draft: true.")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from conftest import make_site, run_cli, run_renderer, tree
 
@@ -123,3 +124,13 @@ def test_build_without_arguments_builds_the_working_folder(tmp_path: Path) -> No
     assert code == 0, stderr
     assert "into build" in stdout
     assert (tmp_path / "here" / "build" / "index.html").is_file()
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    """`renderer COMMAND --help` explains each option (serve's --port had no text)."""
+    from renderer.cli import main
+
+    silent = [f"{name} {' / '.join(option.opts)}" for name, command in main.commands.items()
+              for option in command.params
+              if isinstance(option, click.Option) and not option.help]
+    assert silent == []
