@@ -98,8 +98,10 @@ class MarkdownLinks:
     the record being filled (`current`)."""
 
     def __init__(self, config: SiteConfig, targets: Callable[[], dict[str, Target]],
-                 current: Callable[[], Record | None]) -> None:
+                 current: Callable[[], Record | None],
+                 dated: Callable[[Path, Record], None] | None = None) -> None:
         self.root = config.root
+        self._dated = dated  # notes a page's date: a future page has no URL until its day
         self.base_path = config.base_path
         self.routes = config.routes
         self.sources = config.sources
@@ -181,6 +183,8 @@ class MarkdownLinks:
         if record is not None:
             if entry is not None or target.exists():
                 record.meta.add(target)  # its slug, its draft flag: its front matter
+                if self._dated is not None:
+                    self._dated(target, record)
             else:
                 record.globs.add(glob.escape(str(target)))  # a file yet to come
             if entry is not None:

@@ -73,7 +73,8 @@ class Site:
         self.sources = Sources(config, self.converter, drafts=drafts, page_cache=page_cache,
                                future=future, now=now)
         self.converter.links = MarkdownLinks(  # what a page reads is noted in its record
-            config, self.targets, lambda: next(reversed(self.sources._reading()), None)).resolve
+            config, self.targets, lambda: next(reversed(self.sources._reading()), None),
+            self.sources.items.note).resolve
         self.router = Router(config, url_memo)
         self.assets = Assets(config, self.sources, self.router)  # url_for, pygments.css
         self.sequences = Sequences(config, self.sources, self.router)  # pagination, neighbours

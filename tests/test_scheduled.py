@@ -197,3 +197,39 @@ def test_create_app_publishes_a_post_when_its_date_comes(tmp_path: Path) -> None
     time.sleep(2)
     assert client.get("/").get_data(as_text=True) == "soon old "
     assert client.get("/posts/soon/").status_code == 200
+
+
+def test_a_link_to_a_page_not_yet_published_follows_the_clock(tmp_path: Path) -> None:
+    """A `.md` link resolves only to a published page: a page linking to one dated later
+    than `--now` is rendered again, as a clean build would make it (the stateful test
+    found the link kept)."""
+    site = make_site(tmp_path, {
+        "site.toml": """
+            [sources]
+            posts = { glob = "content/posts/*.md" }
+            about = "content/about.md"
+            [[routes]]
+            url = "/posts/<slug>/"
+            template = "post.html"
+            each = "posts"
+            [[routes]]
+            url = "/about/"
+            template = "post.html"
+            page = "about"
+        """,
+        "content/posts/b.md": "---\ntitle: B\ndate: 2024-01-01\n---\nSee [about](../about.md).\n",
+        "content/about.md": "---\ntitle: About\ndate: 2024-01-08\n---\nAbout.\n",
+        "templates/post.html": "{{ page.content }}\n",
+    })
+    code, _, err = run_cli("build", site)
+    assert code == 0, err
+    assert '<a href="/about/">' in (site / "build/posts/b/index.html").read_text()
+    code, _, err = run_cli("build", site, "--now", "2024-01-05")
+    assert code == 0, err
+    incremental = tree(site / "build")
+    assert '<a href="/about/">' not in incremental["posts/b/index.html"].decode()
+    clean = tmp_path / "clean"
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns(".renderer-cache", "build"))
+    code, _, err = run_cli("build", clean, "--now", "2024-01-05")
+    assert code == 0, err
+    assert incremental == tree(clean / "build")
