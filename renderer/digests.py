@@ -14,6 +14,10 @@ from pathlib import Path
 
 from . import __version__
 
+# A file changed this close to when it was read may have changed while it was read (the
+# "racy" case git knows): its size and modification time alone are not trusted.
+RACY_NS = 2_000_000_000
+
 
 def bytes_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()

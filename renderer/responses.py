@@ -24,10 +24,11 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .digests import RACY_NS
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-RACY_NS = 2_000_000_000  # a file changed this close to a render may have changed during it
 Stamp = tuple[int, int]  # modification time (ns) and size; (0, -1): no such file
 
 

@@ -29,7 +29,7 @@ from ..content import (
     read_page_text,
 )
 from ..converter import markdown_libraries
-from ..digests import code_stamp, text_digest
+from ..digests import RACY_NS, code_stamp, text_digest
 from ..errors import DEFAULT_TIMEOUT, LinkError, RenderTimeout, SiteError, display_path
 from ..routing import Target
 from ..site import Site
@@ -57,7 +57,6 @@ from .signals import (
 from .skipped import link_warnings, remember_skipped, skipped_links, source_warnings
 from .staging import Staging, cache_folder, check_output_folder, staging_place
 from .state import BuildState, GlobMatch, ListingRecord, OutputEntry, glob_match
-from .storage import RACY_NS
 from .workers import grace
 
 Warn = Callable[[str], None]

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..digests import code_stamp
-from .storage import FORMAT, RACY_NS, Warn, safe_loads, write_pickle
+from ..digests import RACY_NS, code_stamp
+from .storage import FORMAT, Warn, safe_loads, write_pickle
 
 RESTAMP_LIMIT = 50
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..digests import file_digest, text_digest
+from ..digests import RACY_NS, file_digest, text_digest
 from ..records import EARLIEST, LATEST
-from .storage import FORMAT, RACY_NS, Warn, safe_loads, write_pickle
+from .storage import FORMAT, Warn, safe_loads, write_pickle
 
 ALWAYS = (EARLIEST, LATEST)  # what does not depend on the clock holds at every time
 

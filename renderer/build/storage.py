@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 FORMAT = 7
-RACY_NS = 2_000_000_000  # a file changed this close to the last build is hashed, not trusted
 Warn = Callable[[str], None]
 
 
