@@ -17,7 +17,7 @@ import click
 from . import __version__
 
 SITE_ARGUMENT = click.argument(
-    "site", default=".", type=click.Path(file_okay=False, path_type=Path))
+    "site", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,10 +75,12 @@ def finish_interrupted_builds(site: Path) -> None:
 @click.option("--now", "now_text", metavar="TIME",
               help="Build as of this time (2030-01-01, 2030-01-01T09:00+02:00): pages dated "
                    "up to it are published. Default: now.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="List every file rendered, copied, written and removed.")
 @click.pass_context
 def build(context: click.Context, site: Path, output: Path | None, jobs: int | None,
           drafts: bool, strict: bool, clean: bool, timeout: float,
-          now_text: str | None) -> None:
+          now_text: str | None, verbose: bool) -> None:
     """Render every URL of SITE to static files."""
     from .build import build as run_build
     from .build.signals import Interrupted
@@ -100,6 +102,9 @@ def build(context: click.Context, site: Path, output: Path | None, jobs: int | N
             sys.exit(128 + stop.signal)
         for warning in result.warnings:
             warn(warning)
+        if verbose:
+            for line in result.details():
+                click.echo(f"  {line}")
         click.echo(result.summary())
     if context.obj.get("exit_fast"):
         # Done, and everything is written and closed: leave without freeing 100,000
@@ -126,7 +131,7 @@ def progress_printer() -> Callable[[int, int], None] | None:
     return show
 
 
-@main.command()
+@main.command(short_help="Serve SITE live: render on demand, reload on edits.")
 @SITE_ARGUMENT
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=5000, show_default=True,
@@ -153,7 +158,7 @@ def serve(context: click.Context, site: Path, host: str, port: int, open_browser
                   timeout=timeout or None, allow_hosts=allow_hosts)
 
 
-@main.command()
+@main.command(short_help="List the URL rules of SITE and their URLs.")
 @SITE_ARGUMENT
 @click.option("--urls", is_flag=True, help="List every URL of every rule.")
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")

@@ -134,3 +134,41 @@ def test_every_option_of_every_command_says_what_it_does() -> None:
               for option in command.params
               if isinstance(option, click.Option) and not option.help]
     assert silent == []
+
+
+def test_help_summaries_are_whole() -> None:
+    """`renderer --help` shows each command's summary whole, not cut with "..."."""
+    code, stdout, _ = run_renderer("--help")
+    assert code == 0
+    commands = stdout.split("Commands:")[1]
+    assert "..." not in commands, commands
+    assert "Serve SITE live" in commands and "List the URL rules" in commands
+
+
+def test_a_missing_site_folder_is_named_as_missing(tmp_path: Path) -> None:
+    for command in ("build", "serve", "routes"):
+        code, _, stderr = run_cli(command, tmp_path / "nope")
+        assert code == 2, stderr
+        assert "nope' does not exist" in stderr, stderr
+
+
+def test_verbose_build_lists_each_file_and_what_happened(blog: Path) -> None:
+    code, stdout, stderr = run_cli("build", blog, "-v")
+    assert code == 0, stderr
+    lines = [line.strip() for line in stdout.splitlines() if line.startswith("  ")]
+    produced = sorted(str(p.relative_to(blog / "build")) for p in (blog / "build").rglob("*")
+                      if p.is_file())
+    assert sorted(line.split(": ")[0] for line in lines) == produced
+    assert all(line.endswith((": rendered, written", ": copied, written")) for line in lines)
+    assert "0 removed" in stdout
+    post = blog / "content/posts/first-steps.md"
+    post.write_text(post.read_text() + "\nMore text.\n")
+    code, stdout, stderr = run_cli("build", blog, "-v")
+    assert code == 0, stderr
+    changed = [line.strip() for line in stdout.splitlines() if line.startswith("  ")]
+    assert any(line.endswith(": rendered, written") for line in changed), stdout
+    assert len(changed) < len(lines), stdout
+    post.unlink()
+    code, stdout, stderr = run_cli("build", blog, "-v")
+    assert code == 0, stderr
+    assert any(line.strip().endswith(": removed") for line in stdout.splitlines()), stdout

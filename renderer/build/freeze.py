@@ -69,18 +69,33 @@ class BuildResult:
     output: Path
     pages: int = 0
     static: int = 0
-    rendered: int = 0
+    rendered: int = 0  # pages rendered (the others were unchanged inputs)
+    copied: int = 0  # static files read again
     written: int = 0
     unchanged: int = 0
     removed: int = 0
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # For `build -v`: output files (relative to the output folder), by what happened.
+    rendered_paths: list[str] = field(default_factory=list)
+    copied_paths: list[str] = field(default_factory=list)
+    written_paths: list[str] = field(default_factory=list)
+    removed_paths: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"built {plural(self.pages, 'page')} and {plural(self.static, 'static file')} "
                 f"into {display_path(self.output)} in {self.seconds:.2f} s ({self.rendered} "
-                f"rendered, {self.written} written, {self.unchanged} unchanged, {self.removed} "
-                f"removed, {plural(len(self.warnings), 'warning')})")
+                f"rendered, {self.copied} copied, {self.written} written, {self.unchanged} "
+                f"unchanged, {self.removed} removed, {plural(len(self.warnings), 'warning')})")
+
+    def details(self) -> list[str]:
+        """One line a file that was rendered, copied or removed, for `build -v`: a page
+        rendered again may come out as it was (then it is not written)."""
+        written = set(self.written_paths)
+        lines = [f"{path}: {what}, {'written' if path in written else 'unchanged'}"
+                 for what, paths in (("rendered", self.rendered_paths),
+                                     ("copied", self.copied_paths)) for path in paths]
+        return sorted(lines) + [f"{path}: removed" for path in self.removed_paths]
 
 
 def plural(count: int, noun: str) -> str:
@@ -166,7 +181,10 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
                                 config.root, clean=clean)
         found = source_warnings(site, targets, rendered, state)
         warnings = link_warnings(skipped) + found + links.warnings(broken, rendered)
-        result = BuildResult(out, rendered=len(rendered), warnings=warnings)
+        result = BuildResult(out, warnings=warnings)
+        result.copied_paths = sorted(o for o in rendered if targets[o].route is None)
+        result.rendered_paths = sorted(o for o in rendered if targets[o].route is not None)
+        result.rendered, result.copied = len(result.rendered_paths), len(result.copied_paths)
         if strict and result.warnings:
             what = "warning" if skipped or found else "broken link"
             raise LinkError(f"{plural(len(result.warnings), what)} (--strict):\n  "
@@ -177,6 +195,7 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
                          cache / f"{JOURNAL_PREFIX}{name}.json", warn)
         result.written, result.unchanged, result.removed = \
             written.written, written.unchanged, written.removed
+        result.written_paths, result.removed_paths = written.written_paths, written.removed_paths
         try:
             remember(state, site, targets, rendered, broken, changes.globs, out, started_ns,
                      hashed, written.copied)

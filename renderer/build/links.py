@@ -122,7 +122,8 @@ class LinkCheck:
 def format_broken(site: Site, output: str, problem: tuple[str, str, str],
                   origin: tuple[str, int | None] | None = None) -> str:
     """`file:line: link to LINK (URL), what it is (in OUTPUT)`, where `origin` is the
-    file (relative to the site folder) and line the link came from."""
+    file (relative to the site folder) and line the link came from. `(URL)` only when it
+    says something the link does not: a relative link, or one moved under the base path."""
     link, url, kind = problem
     config = site.config
     page = display_path(config.output / output)
@@ -139,8 +140,9 @@ def format_broken(site: Site, output: str, problem: tuple[str, str, str],
             return f"{where}: link to {link} ({display_path(file)}), {what} (in {page})"
     what = {"draft": "a draft", "outside": f"outside the site's base path {config.base_path}"
             }.get(kind, "a URL the site does not produce")
-    return f"{where}: link to {link} ({url}), {what} (in {page})" if where else \
-        f"{page}: link to {link} ({url}), {what}"
+    target = link if url == link else f"{link} ({url})"
+    return f"{where}: link to {target}, {what} (in {page})" if where else \
+        f"{page}: link to {target}, {what}"
 
 
 def _is_draft(path: Path, root: Path) -> bool:

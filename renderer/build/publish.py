@@ -33,6 +33,8 @@ class Written:
     written: int = 0
     unchanged: int = 0
     removed: int = 0
+    written_paths: list[str] = field(default_factory=list)  # for `build -v`
+    removed_paths: list[str] = field(default_factory=list)
     copied: set[str] = field(default_factory=set)  # files copied, not renamed: new mtimes
 
 
@@ -52,7 +54,7 @@ def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, 
         out.parent.mkdir(parents=True, exist_ok=True)
         try:
             _carry_out(journal)
-            result.written = len(staged)
+            result.written, result.written_paths = len(staged), staged
             return result
         except OSError:  # not renamed (another file system, a bind mount): file by file
             journal.tree = False
@@ -69,9 +71,10 @@ def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, 
             journal.deletes.append(old)
     if produced != previous:  # as read, so a corrupt or foreign one is written anew
         _stage_manifest(journal, manifest, produced)
-    result.written = len(staged)
+    result.written, result.written_paths = len(staged), staged
     result.unchanged = len(rendered) - len(staged) + len(produced) - len(rendered)
-    result.removed = len(journal.deletes) + len(journal.clear)
+    result.removed_paths = sorted(journal.deletes + journal.clear)
+    result.removed = len(result.removed_paths)
     if journal.moves or journal.deletes or journal.clear or journal.manifest:
         out.mkdir(parents=True, exist_ok=True)
         result.copied = _carry_out(journal)
