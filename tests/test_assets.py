@@ -84,7 +84,7 @@ def test_a_static_edit_renders_again_the_pages_that_fingerprint_it(tmp_path: Pat
     write(site / "static/css/site.css", "body { color: navy }\n")
     summary = build(site)
     # The style sheet itself and the index; the post does not link it.
-    assert "2 rendered" in summary, summary
+    assert "1 rendered, 1 copied" in summary, summary
     assert sha(site / "static/css/site.css") in (site / "build/index.html").read_text()
     clean = tmp_path / "clean"
     shutil.copytree(site, clean, ignore=shutil.ignore_patterns(".renderer-cache", "build"))

@@ -1043,7 +1043,7 @@ def test_clean_trusts_nothing_in_the_cache(tmp_path: Path) -> None:
     code, stdout, stderr = run_renderer("build", site, "--clean")
     assert code == 0, stderr
     assert "warning" not in stderr, stderr
-    assert counts(stdout)["rendered"] == 6, stdout  # 5 pages and a static file
+    assert counts(stdout)["rendered"] == 5, stdout  # 5 pages (the static file: "copied")
     assert b"<em>Z</em>" in (site / "build/posts/a/index.html").read_bytes()
     clean_out, _ = clean_build(site, tmp_path / "clean")
     assert_same_output(site / "build", clean_out)
@@ -1147,7 +1147,7 @@ def test_a_new_version_of_a_markdown_extension_renders_every_page_again(
     extension.write_text(MARKDOWN_EXTENSION.replace("VERSION", "2.0.1"), encoding="utf-8")
     code, stdout, stderr = run_renderer("build", site, "--jobs", "1", cwd=library)
     assert code == 0, stderr
-    assert counts(stdout)["rendered"] == 6, stdout  # 5 pages and the static file
+    assert counts(stdout)["rendered"] == 5, stdout  # 5 pages (the static file: "copied")
     assert b"signed: 2.0.1" in (site / "build/posts/a/index.html").read_bytes()
     code, _, stderr = run_renderer("build", site, "--jobs", "1", "--clean", "--output",
                                    tmp_path / "clean", cwd=library)
@@ -1180,7 +1180,7 @@ def test_a_clean_build_converts_each_body_once_though_a_feed_prints_them_all(
     (library / "counting.py").write_text(COUNTING_EXTENSION, encoding="utf-8")
     code, stdout, stderr = run_renderer("build", site, "--jobs", "1", "--clean", cwd=library)
     assert code == 0, stderr
-    assert counts(stdout)["rendered"] == 250 + 3, stdout  # the posts, index, feed, style.css
+    assert counts(stdout)["rendered"] == 250 + 2, stdout  # the posts, the index, the feed
     feed = (site / "build/feed.xml").read_text(encoding="utf-8")
     assert all(f"<em>{number}</em>" in feed for number in range(247))
     assert (library / "conversions.log").read_text().count("converted") == 250
