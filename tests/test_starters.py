@@ -19,7 +19,7 @@ from pathlib import Path
 import html5lib
 import pytest
 import yaml
-from conftest import REPOSITORY, run_renderer
+from conftest import REPOSITORY, run_renderer, tree
 from serving import running
 
 from renderer.scaffold import STARTERS
@@ -275,6 +275,48 @@ def test_a_sidebar_slug_without_a_page_fails_strict(tmp_path: Path) -> None:
     assert code == 1
     assert "link to /usgae/" in stderr and "templates/doc.html" in stderr
     assert not (site / "build").exists()
+
+
+# Edits: what the starters' templates read must be in the dependency record.
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def assert_incremental_equals_clean(site: Path) -> None:
+    code, _, stderr = run_renderer("build", site, "--strict")
+    assert code == 0, stderr
+    incremental = tree(site / "build")
+    code, _, stderr = run_renderer("build", site, "--strict", "--clean")
+    assert code == 0, stderr
+    assert tree(site / "build") == incremental
+
+
+def test_blog_edits_build_as_a_clean_build_does(tmp_path: Path) -> None:
+    site = made(tmp_path)
+    posts = site / "content" / "posts"
+    first = sorted(posts.glob("*.md"))[0]
+    edit(first, "tags: [", "tags: [travel, ")          # a new tag page, lists change
+    edit(first, "title: ", "title: Renamed ")            # titles in lists, feed, neighbours
+    (posts / "2025-08-01-new.md").write_text("---\ntitle: New\ntags: [meta]\n---\nNew.\n")
+    edit(site / "content" / "about.md", "This is", "Here is")
+    edit(site / "static" / "css" / "site.css", "--accent: #2f6f5e;", "--accent: #8a3b12;")
+    edit(site / "content" / "links.toml", 'title = "', 'title = "Built: ')
+    assert_incremental_equals_clean(site)
+    assert "travel" in page(site, "/tags/travel/")
+
+
+def test_docs_edits_build_as_a_clean_build_does(tmp_path: Path) -> None:
+    site = made(tmp_path, "--docs")
+    order = [slug for _, slugs in sidebar_of(site) for slug in slugs]
+    sidebar = site / "content" / "sidebar.toml"
+    edit(sidebar, f'"{order[0]}", "{order[1]}"', f'"{order[1]}", "{order[0]}"')
+    edit(site / "content" / "docs" / f"{order[-1]}.md", "title: ", "title: All ")
+    edit(site / "content" / "docs" / f"{order[-1]}.md", "summary: ", "summary: Truly ")
+    assert_incremental_equals_clean(site)
+    assert f'href="/{order[0]}/" rel="next"' in page(site, f"/{order[1]}/")  # now first
 
 
 # Packaging.
