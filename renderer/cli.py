@@ -193,11 +193,14 @@ def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
 
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--docs", is_flag=True,
+              help="A documentation site (sidebar, contents page) instead of a blog.")
 @click.pass_context
-def new(context: click.Context, directory: Path) -> None:
-    """Make a small working site in DIRECTORY to start from."""
+def new(context: click.Context, directory: Path, docs: bool) -> None:
+    """Make a working site in DIRECTORY to start from: a blog, or with --docs a
+    documentation site."""
     from .scaffold import create
 
     with site_errors(context):
-        create(directory)
+        create(directory, "docs" if docs else "blog")
         click.echo(f"made a new site in {directory}; now: renderer serve {directory}")
