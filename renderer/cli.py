@@ -191,7 +191,7 @@ def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
                                                                            strict=True)).rstrip())
 
 
-@main.command()
+@main.command(short_help="Make a new site in DIRECTORY: a blog, or docs.")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--docs", is_flag=True,
               help="A documentation site (sidebar, contents page) instead of a blog.")
