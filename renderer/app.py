@@ -116,6 +116,9 @@ class RendererApp:
         try:
             return self._respond_site(request)
         except SiteError as error:
+            if self.responses is not None:  # so that the fix counts: the files it names
+                named = [error.file, *(frame.file for frame in error.frames)]
+                self.responses.watch(path for path in named if path is not None)
             return self.error_response(error, request)
 
     def _respond_site(self, request: Request) -> Response:
@@ -127,6 +130,8 @@ class RendererApp:
             return self.not_found()
         url = "/" + path[len(base_path):]
         found = self.site.find(url)
+        if self.responses is not None:  # a file that comes later must count, a 404's too
+            self._watch_listings(self.site)
         if isinstance(found, str):
             query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
             return redirect(base_path + found.lstrip("/") + query, 301)
@@ -158,9 +163,11 @@ class RendererApp:
         assert self.responses is not None
         with self._watching:
             watched_site, watched = self._watched
-            if watched_site is not site:
+            if watched_site is not site:  # and each route's template, were it missing
                 watched = {}
                 self._watched = (site, watched)
+                self.responses.watch(site.config.templates / route.template
+                                     for route in site.config.routes)
             for record in site.listings():
                 if id(record) not in watched:
                     watched[id(record)] = record  # kept: its id is not reused

@@ -47,6 +47,8 @@ class Lookup:
         self._hold = hold  # takes a lock, waiting no longer than the thread's patience
         self._tables: dict[int, Table] = {}  # by route index; -1: the static files
         self._locks = {index: threading.RLock() for index in [-1, *range(len(config.routes))]}
+        self._lock = threading.Lock()  # for `_tables` itself, never held while listing
+        self._generation = 0  # one more on every change: a table listed before is not kept
 
     def target(self, output: str) -> Target | None:
         """The target written to `output`, or None. A static file wins, then the routes
@@ -77,14 +79,17 @@ class Lookup:
 
     def records(self) -> list[Record]:
         """What the targets found so far were made from (create_app watches it)."""
-        return [record for _, record in list(self._tables.values())]
+        with self._lock:
+            return [record for _, record in self._tables.values()]
 
     def invalidate(self, change: Change, computed: bool) -> None:
         """Drop the tables made from a changed file; all of the routes' when `computed`
         (a Python function may have read the change behind renderer's back)."""
-        for index, (_, record) in list(self._tables.items()):
-            if change.touches(record) or computed and index >= 0:
-                self._tables.pop(index, None)
+        with self._lock:
+            self._generation += 1
+            for index, (_, record) in list(self._tables.items()):
+                if change.touches(record) or computed and index >= 0:
+                    del self._tables[index]
 
     def _table(self, index: int) -> dict[str, Target]:
         table = self._tables.get(index)
@@ -92,7 +97,11 @@ class Lookup:
             with self._hold(self._locks[index]):
                 table = self._tables.get(index)
                 if table is None:
-                    table = self._tables[index] = self._make(index)
+                    generation = self._generation
+                    table = self._make(index)
+                    with self._lock:
+                        if generation == self._generation:  # else made from older files
+                            self._tables[index] = table
         return table[0]
 
     def _make(self, index: int) -> Table:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import http_get, make_site, run_cli, wsgi_server
+from conftest import Response, http_get, make_site, run_cli, wsgi_server
 from serving import MARKER, NOT_FOUND_ROUTE, SITE, running, write
 
 from renderer import create_app
@@ -191,3 +192,31 @@ def test_the_build_still_refuses_such_a_rule(tmp_path: Path, extra: str) -> None
     assert code == 1
     assert re.search(r"site\.toml:\d+: routes\[6\]", err), err
     assert not (site / "build").exists()
+
+
+def test_create_app_heals_once_the_file_is_fixed(broken: Path) -> None:
+    """What a failing URL needs is watched like what a kept page was made from."""
+    app = create_app(broken, check_interval=0)
+    with wsgi_server(app) as base:
+        for path in ("/team/ada/", "/nope/", "/posts/hello/"):
+            assert http_get(base, path).status == 500, path
+        assert http_get(base, "/about/").status == 200
+        write(broken / "content/team.py", "def members(data):\n    return []\n\n\n"
+                                          "def people():\n    return [{'name': 'ada'}]\n")
+        write(broken / "templates/nope.html", "<p>found</p>\n")
+        write(broken / "content/posts/bad.md", "---\ntitle: Good\n---\nText.\n")
+        for path, text in (("/team/ada/", b"A bare page"), ("/nope/", b"<p>found</p>"),
+                           ("/posts/hello/", b"<h1>Hello</h1>"), ("/posts/bad/", b"Good")):
+            reply = wait_for(base, path)
+            assert text in reply.body, (path, reply.body[:300])
+
+
+def wait_for(base: str, path: str, timeout: float = 5.0) -> Response:
+    """Ask for `path` until it answers 200 (the change was picked up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = http_get(base, path)
+        if reply.status == 200 or time.monotonic() > deadline:
+            assert reply.status == 200, (path, reply.body[:500])
+            return reply
+        time.sleep(0.01)
