@@ -100,6 +100,7 @@ def test_serve_answers_every_url_that_needs_nothing_broken(broken: Path) -> None
         assert f"site.toml:{rule_x}" in x and 'has the variables [\'name\'] but no "each"' in x
         nope = html.unescape(server.get("/nope/").text)
         assert f"site.toml:{template_line}" in nope and 'no template "nope.html"' in nope
+        assert "only the URLs that need it fail" in nope and "Every URL" not in nope
         server.check_alive()
 
 

@@ -201,8 +201,9 @@ def problems(site: Site, listed: dict[int, Listing] | None = None) -> list[SiteE
 # -- error pages ---------------------------------------------------------------------------
 
 
-def error_page(error: SiteError, request: Request) -> Response:
-    """A mistake in the site, with its place, the lines around it and the user's frames."""
+def error_page(error: SiteError, request: Request, *, everywhere: bool = False) -> Response:
+    """A mistake in the site, with its place, the lines around it and the user's frames;
+    `everywhere`: one that stops the whole site (site.toml cannot be read)."""
     main = (error.file, error.line)
     frames = [{"location": frame_location(frame), "function": frame.function,
                "excerpt": [] if (frame.file, frame.line) == main
@@ -211,7 +212,7 @@ def error_page(error: SiteError, request: Request) -> Response:
     return page("error.html", 500, kind=error.kind, message=error.message,
                 location=error.location, request_path=request.path,
                 excerpt=excerpt(error.file, error.line, EXCERPT_CONTEXT), frames=frames,
-                traceback="", hint=hint(error))
+                traceback="", hint=hint(error, everywhere))
 
 
 def crash_page(error: BaseException, request_path: str, roots: Iterable[Path] = ()) -> Response:
@@ -229,9 +230,11 @@ def crash_page(error: BaseException, request_path: str, roots: Iterable[Path] = 
                      "the traceback below. The server keeps running.")
 
 
-def hint(error: SiteError) -> str:
-    if error.file is not None and error.file.name == "site.toml":
+def hint(error: SiteError, everywhere: bool = False) -> str:
+    if everywhere:
         return "Every URL shows this page until site.toml is fixed."
+    if error.file is not None and error.file.name == "site.toml":
+        return "Fix this rule in site.toml and save it: only the URLs that need it fail."
     return "Fix the file and save it."
 
 
