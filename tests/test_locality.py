@@ -85,6 +85,10 @@ def test_serve_answers_every_url_that_needs_nothing_broken(broken: Path) -> None
     rule_x = rule_line(broken, "/x/<name>/")
     template_line = line_of(broken, 'template = "nope.html"')
     with running(broken) as server:
+        paths = [*WORKING, *FAILING] * 4  # first, all at once on the cold server's threads
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(lambda path: server.get(path).status, paths))
+        assert statuses == [200 if path in WORKING else 500 for path in paths]
         for path in WORKING:
             reply = server.get(path)
             assert reply.status == 200, (path, reply.text[:500])
