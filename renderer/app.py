@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from .config import CONFIG_NAME
 from .errors import SiteError
+from .records import Record
 from .responses import Kept, ResponseCache
 from .site import Rendered, Site
 
@@ -35,6 +36,8 @@ logger = logging.getLogger("renderer")
 class RendererApp:
     """A site as a WSGI application. The site is loaded on the first request and again
     after `site.toml` changes; a load error is kept and shown until the next change.
+    A request lists only the routes its URL may belong to (`Site.find`): a broken rule,
+    source or template fails the URLs that need it, and every other URL still answers.
 
     A page once rendered is answered from memory until a file it was made from changes
     (see `responses`), looked at every `check_interval` seconds at most."""
@@ -50,7 +53,10 @@ class RendererApp:
         self._load_error: SiteError | None = None
         self._lock = threading.Lock()  # the first requests, on many threads, load it once
         self.responses: ResponseCache | None = None
-        self._watched: Site | None = None  # the site whose URL list's files are watched
+        # What the URL lists found so far were made from, watched (by id) for this site:
+        # a new post or static file counts.
+        self._watched: tuple[Site | None, dict[int, Record]] = (None, {})
+        self._watching = threading.Lock()
         if self.keeps_responses:
             self.responses = ResponseCache(self.changed, check_interval)
             self.responses.watch([self.site_dir / CONFIG_NAME])
@@ -80,7 +86,7 @@ class RendererApp:
                         raise self._load_error
                     try:
                         site = self._site = Site.load(self.site_dir, drafts=self.drafts,
-                                                      future=self.future)
+                                                      future=self.future, lenient=True)
                     except SiteError as error:
                         self._load_error = error
                         raise
@@ -110,6 +116,9 @@ class RendererApp:
         try:
             return self._respond_site(request)
         except SiteError as error:
+            if self.responses is not None:  # so that the fix counts: the files it names
+                named = [error.file, *(frame.file for frame in error.frames)]
+                self.responses.watch(path for path in named if path is not None)
             return self.error_response(error, request)
 
     def _respond_site(self, request: Request) -> Response:
@@ -121,6 +130,8 @@ class RendererApp:
             return self.not_found()
         url = "/" + path[len(base_path):]
         found = self.site.find(url)
+        if self.responses is not None:  # a file that comes later must count, a 404's too
+            self._watch_listings(self.site)
         if isinstance(found, str):
             query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
             return redirect(base_path + found.lstrip("/") + query, 301)
@@ -138,11 +149,7 @@ class RendererApp:
     def _keep(self, request: Request, rendered: Rendered, started: int, generation: int) -> None:
         """Keep a rendered page for the next requests of its path (see `responses`)."""
         assert self.responses is not None
-        site = self.site
-        if self._watched is not site:  # a new URL list: a new post or static file counts
-            record = site.targets_record()
-            self.responses.watch(record.files | record.meta, record.globs)
-            self._watched = site
+        self._watch_listings(self.site)
         etag = f'"{generate_etag(rendered.body)}"'
         headers = [("Content-Type", rendered.media_type),
                    ("Content-Length", str(len(rendered.body))), ("ETag", etag)]
@@ -151,6 +158,21 @@ class RendererApp:
                             rendered.dependencies | rendered.meta, rendered.globs,
                             started, generation)
 
+    def _watch_listings(self, site: Site) -> None:
+        """Watch what each URL list found so far was made from (once each)."""
+        assert self.responses is not None
+        with self._watching:
+            watched_site, watched = self._watched
+            if watched_site is not site:  # and each route's template, were it missing
+                watched = {}
+                self._watched = (site, watched)
+                self.responses.watch(site.config.templates / route.template
+                                     for route in site.config.routes)
+            for record in site.listings():
+                if id(record) not in watched:
+                    watched[id(record)] = record  # kept: its id is not reused
+                    self.responses.watch(record.files | record.meta, record.globs)
+
     def cache_headers(self, response: Response, request: Request) -> None:
         """An ETag, and 304 for a request that has the same bytes already."""
         response.add_etag()
@@ -158,7 +180,7 @@ class RendererApp:
 
     def not_found(self) -> Response:
         """The site's /404.html as the body of every 404, or a plain one."""
-        target = self.site.targets().get("404.html")
+        target = self.site.target_at("404.html")
         if target is None:
             return Response("404 Not Found\n", status=404, content_type="text/plain; charset=utf-8")
         rendered = self.site.render_target(target)

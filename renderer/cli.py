@@ -114,6 +114,43 @@ def build(context: click.Context, site: Path, output: Path | None, jobs: int | N
         os._exit(0)
 
 
+@main.command()
+@SITE_ARGUMENT
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="The output folder the messages name, as build's (nothing is written).")
+@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True,
+              help="Seconds a page may take to render (0: no limit).")
+@click.option("--now", "now_text", metavar="TIME",
+              help="Check as of this time (2030-01-01, 2030-01-01T09:00+02:00), as "
+                   "build --now. Default: now.")
+@click.pass_context
+def check(context: click.Context, site: Path, output: Path | None, drafts: bool,
+          timeout: float, now_text: str | None) -> None:
+    """Render every URL of SITE without writing anything, and report what build --strict
+    would: exit 0 when it would succeed, 1 when not (for CI and pre-commit hooks)."""
+    from .build.check import check as run_check
+    from .build.signals import Interrupted
+    from .dates import parse_moment
+
+    try:
+        now = parse_moment(now_text) if now_text is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--now") from None
+    with site_errors(context):
+        try:
+            result = run_check(site, output=output, drafts=drafts, timeout=timeout or None,
+                               now=now)
+        except Interrupted as stop:
+            click.secho("error: interrupted", fg="red", err=True)
+            sys.exit(128 + stop.signal)
+        for problem in result.errors:
+            click.secho(f"error: {problem}", fg="red", err=True)
+        click.echo(result.summary())
+        if not result.ok:
+            sys.exit(1)
+
+
 def progress_printer() -> Callable[[int, int], None] | None:
     """Progress on stderr for long builds: every 500 files, or on a terminal a live line."""
     terminal = sys.stderr.isatty()

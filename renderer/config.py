@@ -93,8 +93,11 @@ class SiteConfig:
         return nearest_line(self.lines, key)
 
 
-def load_config(site_dir: Path | str, *, output: Path | None = None) -> SiteConfig:
-    """Read and check `site.toml` in `site_dir`."""
+def load_config(site_dir: Path | str, *, output: Path | None = None,
+                lenient: bool = False) -> SiteConfig:
+    """Read and check `site.toml` in `site_dir`. `lenient` (serve, create_app): a route
+    whose template does not exist is left to fail its own URLs (`missing_template`),
+    not the whole site; a build refuses it here."""
     root = Path(site_dir).resolve()
     file = root / CONFIG_NAME
     if not file.is_file():
@@ -106,7 +109,22 @@ def load_config(site_dir: Path | str, *, output: Path | None = None) -> SiteConf
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"TOML syntax error: {toml_lines.toml_message(error)}", file=file,
                           line=toml_lines.toml_error_line(error)) from None
-    return _Checker(root, file, raw, toml_lines.locate_keys(text)).check(output)
+    checker = _Checker(root, file, raw, toml_lines.locate_keys(text))
+    checker.lenient = lenient
+    return checker.check(output)
+
+
+def missing_template(config: SiteConfig, route: RouteSpec) -> ConfigError:
+    """The error of a route whose template does not exist, at its line of site.toml."""
+    key = ("routes", route.index, "template")
+    return ConfigError(f"{key_label(key)}: {_no_template(config.templates, route.template)}",
+                       file=config.file, line=config.line_of(*key))
+
+
+def _no_template(templates: Path, template: str) -> str:
+    known = [p.relative_to(templates).as_posix() for p in templates.rglob("*")
+             if p.is_file()] if templates.is_dir() else []
+    return f'no template "{template}" in {templates.name}/{did_you_mean(template, known)}'
 
 
 class _Checker:
@@ -119,6 +137,7 @@ class _Checker:
         self.raw = raw
         self.lines = lines
         self.follow = False  # [site] follow_symlinks, read first
+        self.lenient = False  # a missing template: the route's problem (load_config)
 
     def fail(self, message: str, *key: str | int) -> ConfigError:
         """An error at `key`, shown with its path (`routes[2].template`) and line."""
@@ -325,11 +344,8 @@ class _Checker:
         if not url.startswith("/"):
             raise self.fail(f'"{url}" must start with "/"', *key, "url")
         self.followed(templates / template, *key, "template")
-        if not (templates / template).is_file():
-            known = [p.relative_to(templates).as_posix() for p in templates.rglob("*")
-                     if p.is_file()] if templates.is_dir() else []
-            raise self.fail(f'no template "{template}" in {templates.name}/'
-                            f"{did_you_mean(template, known)}", *key, "template")
+        if not self.lenient and not (templates / template).is_file():
+            raise self.fail(_no_template(templates, template), *key, "template")
         name = self.string(entry, "name", *key) or Path(template).name.split(".")[0]
         if name == "static":
             raise self.fail('"static" is the name of static files in url_for; pick another',

@@ -9,7 +9,11 @@ enumerating URLs (site.py), grouping (groups.py) and paging (pagination.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from .errors import RouteError
+from .specs import RouteSpec
 
 
 def read_path(item: Any, path: list[str]) -> tuple[bool, Any]:
@@ -33,3 +37,23 @@ def describe(item: Any, position: int) -> str:
     if isinstance(item, Mapping) and isinstance(item.get("source"), str):
         return f"{position} ({item['source']})"
     return str(position)
+
+
+def url_variables(route: RouteSpec, arguments: frozenset[str], item: Any, position: int,
+                  config_file: Path) -> dict[str, Any]:
+    """The values of a route's URL variables in an item; one it lacks is an error at
+    the route's line of `config_file` (site.toml)."""
+    variables = {}
+    for name in sorted(arguments):
+        if isinstance(item, Mapping):
+            present = name in item
+            value = item[name] if present else None
+        else:
+            present = hasattr(item, name)
+            value = getattr(item, name, None)
+        if not present:
+            raise RouteError(f'{route.label}: item {describe(item, position)} of '
+                             f'"{route.each}" has no "{name}", which the URL needs',
+                             file=config_file, line=route.line)
+        variables[name] = value
+    return variables

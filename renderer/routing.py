@@ -111,6 +111,11 @@ class Router:
             url = self.memo[key] = self.compiled.url(route, variables)
         return url
 
+    def matches(self, route: RouteSpec, output: str) -> bool:
+        """Whether `route` may make the file `output`: its rule (or its `paginate` rule)
+        matches a URL written there. A request lists only such routes (lookup.py)."""
+        return self.compiled.matches(route.index, url_forms(output))
+
     def page_url(self, route: RouteSpec, variables: Mapping[str, Any], number: int) -> str:
         """The site-relative URL of page `number` (1, 2, ...) of a paginated route."""
         if number == 1:
@@ -222,6 +227,22 @@ class _Compiled:
                              "takes one)") from None
         return str(url)
 
+    def matches(self, index: int, paths: tuple[str, ...]) -> bool:
+        from werkzeug.exceptions import HTTPException
+        from werkzeug.routing.exceptions import RoutingException
+
+        for maps in (self.single, self.paged):
+            if index not in maps:
+                continue
+            adapter = maps[index].bind("localhost", script_name="/")
+            for path in paths:
+                try:
+                    adapter.match(path)
+                    return True
+                except (HTTPException, RoutingException):  # no match, or a redirect
+                    continue
+        return False
+
     def url_for(self, name: str, variables: Mapping[str, Any]) -> str:
         from werkzeug.routing import BuildError
 
@@ -297,6 +318,15 @@ def output_path(url: str, as_file: bool | None = None) -> str:
             raise RouteError(f"URL {url!r} has a segment of {size} bytes, longer than a file "
                              f"name may be ({NAME_MAX}); renderer refuses it")
     return "/".join(segments)
+
+
+def url_forms(output: str) -> tuple[str, ...]:
+    """The URLs (unquoted) that `output_path` writes to `output`: `/a/b.xml` for a file,
+    and for `a/b/index.html` also `/a/b/` and `/a/b`."""
+    if output != "index.html" and not output.endswith("/index.html"):
+        return ("/" + output,)
+    folder = "/" + output.removesuffix("index.html")
+    return ("/" + output, folder, folder.rstrip("/")) if folder != "/" else ("/" + output, "/")
 
 
 def request_candidates(path: str) -> tuple[str | None, str | None]:

@@ -10,16 +10,17 @@ import os
 import threading
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .assets import Assets, generated_targets
-from .config import SiteConfig, load_config
+from .config import SiteConfig, load_config, missing_template
 from .content import Page
 from .converter import MarkdownConverter
 from .errors import RouteError, SiteError
-from .fields import describe
+from .fields import describe, url_variables
 from .filters import SiteURL, url_list
+from .lookup import Lookup, static_targets
 from .mdlinks import MarkdownLinks
 from .pagination import Sequences
 from .records import EARLIEST, LATEST, FrontMatterCache, Record
@@ -31,7 +32,6 @@ from .routing import (
     media_type_of,
     output_path,
     request_candidates,
-    static_url,
     url_for_function,
 )
 from .sources import Sources
@@ -39,9 +39,6 @@ from .specs import RouteSpec
 
 if TYPE_CHECKING:
     from .templates import Templates
-
-IGNORED_STATIC = (".DS_Store", "Thumbs.db")
-IGNORED_STATIC_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
 
 
 @dataclass(frozen=True)
@@ -85,6 +82,9 @@ class Site:
         # made lazily here (the URL list, the templates) is made once, under this lock.
         self._lock = threading.RLock()
         self._templates: Templates | None = None
+        self.lookup = Lookup(config, self.router, self._targets_of,  # a request's target
+                             lambda record: static_targets(config, self.sources.links, record),
+                             self.sources.hold)
 
     @property
     def templates(self) -> Templates:
@@ -104,9 +104,10 @@ class Site:
 
     @classmethod
     def load(cls, site_dir: Path | str, *, drafts: bool = False, output: Path | None = None,
-             future: bool | None = None) -> Site:
-        """Read `site.toml` in `site_dir` and make the site."""
-        return cls(load_config(site_dir, output=output), drafts=drafts, future=future)
+             future: bool | None = None, lenient: bool = False) -> Site:
+        """Read `site.toml` in `site_dir` and make the site (`lenient`: see load_config)."""
+        return cls(load_config(site_dir, output=output, lenient=lenient), drafts=drafts,
+                   future=future)
 
     # -- what the site produces -------------------------------------------------------
 
@@ -118,7 +119,8 @@ class Site:
                 targets = self._targets
                 if targets is None:
                     record = Record()
-                    found = [*self._route_targets(record), *self._static_targets(record),
+                    found = [*self._route_targets(record),
+                             *static_targets(self.config, self.sources.links, record),
                              *generated_targets(self.config)]
                     targets = self._targets = collect(found, self.config.file)
                     self._targets_record = record
@@ -138,6 +140,10 @@ class Site:
             index = target.route.index if target.route else -2 if target.generated else -1
             outline[output] = (target.url, index, name)
         return outline
+
+    def listings(self) -> list[Record]:
+        """What the URL lists made so far were made from (create_app watches them)."""
+        return [*self.lookup.records(), *([self._targets_record] if self._targets else [])]
 
     def targets_record(self) -> Record:
         """What the URL list was made from: while none of it changes, neither does the list."""
@@ -180,21 +186,28 @@ class Site:
         """The target serving a site-relative request path; a URL to redirect to (a
         folder asked for without its slash); or None."""
         exact, folder = request_candidates(url)
-        targets = self.targets()
-        if exact is not None and exact in targets:
-            return targets[exact]
-        if folder is not None and folder in targets:
+        found = self.target_at(exact) if exact is not None else None
+        if found is not None:
+            return found
+        if folder is not None and self.target_at(folder) is not None:
             return url + "/"
         return None
+
+    def target_at(self, output: str) -> Target | None:
+        """The target written to `output`, listing only the routes that may make it
+        (lookup.py) unless the whole list is made already: a broken rule or source fails
+        the URLs that need it, not every request."""
+        targets = self._targets
+        if targets is not None:
+            return targets.get(output)
+        return self.lookup.target(output)
 
     # -- rendering ----------------------------------------------------------------------
 
     def render(self, url: str) -> Rendered:
         """Render one URL of the site (site-relative, as `urls()` gives it)."""
-        exact, folder = request_candidates(url)
-        targets = self.targets()
-        target = targets.get(exact or "") or targets.get(folder or "")
-        if target is None or target.url != url and target.static_file is None:
+        target = self.find(url)
+        if not isinstance(target, Target) or target.url != url and target.static_file is None:
             raise RouteError(f"the site has no URL {url!r}")
         return self.render_target(target)
 
@@ -215,13 +228,21 @@ class Site:
             self.sources.items.note(target.page.path, record)
         with self.sources.reading(record):
             context = self._context(target, target.route, record)
-            text = self.templates.render(target.route.template, context)
+            text = self._render_template(target.route, context)
         templates, missing = self.templates.dependencies(target.route.template)
         record.files |= templates
         record.globs |= missing
         return Rendered(text.encode("utf-8"), media_type, frozenset(record.files),
                         frozenset(record.globs), frozenset(record.meta),
                         frozenset(record.warnings), (record.after, record.before))
+
+    def _render_template(self, route: RouteSpec, context: dict[str, Any]) -> str:
+        try:
+            return self.templates.render(route.template, context)
+        except SiteError:
+            if not (self.config.templates / route.template).is_file():  # a lenient load
+                raise missing_template(self.config, route) from None
+            raise
 
     def invalidate(self, paths: set[Path]) -> None:
         """Forget what was read from `paths` (serve calls this on every edit). The URL
@@ -232,11 +253,11 @@ class Site:
         self.assets.invalidate(paths)
         if self._templates is not None:  # made already (see `templates`)
             self._templates.invalidate(paths)
-        if self._targets is None:
-            return
-        computed = any(r.each_function for r in self.config.routes) \
-            or any(spec.kind == "python" for spec in self.config.sources.values())
-        if change.touches(self._targets_record) or computed and change.opaque(self.config):
+        computed = (any(r.each_function for r in self.config.routes)
+                    or any(spec.kind == "python" for spec in self.config.sources.values())) \
+            and change.opaque(self.config)
+        self.lookup.invalidate(change, computed)
+        if self._targets is not None and (change.touches(self._targets_record) or computed):
             self._targets = None
 
     # -- internals ----------------------------------------------------------------------
@@ -250,7 +271,8 @@ class Site:
             own = Record()
             page = self.sources.page(self.config.root / partial.page_source, own,
                                      partial.page_source)
-            variables = self._variables(route, self.router.arguments(route), page, 0)
+            variables = url_variables(route, self.router.arguments(route), page, 0,
+                                      self.config.file)
             return Target(partial.url, partial.output, route, variables, page,
                           inputs=frozenset({page.path}))
         if route.index not in self._completed:
@@ -316,7 +338,7 @@ class Site:
         source = _frozen(own)  # one set for all the items: it may name 5,000 posts
         as_file = makes_files(route.url)
         for position, item in enumerate(items):
-            variables = self._variables(route, arguments, item, position)
+            variables = url_variables(route, arguments, item, position, self.config.file)
             try:
                 url = self.router.url(route, variables)
             except RouteError as error:
@@ -345,39 +367,6 @@ class Site:
                              f"not {type(items).__name__}", file=self.config.file,
                              line=route.line)
         return list(items)
-
-    def _variables(self, route: RouteSpec, arguments: frozenset[str], item: Any,
-                   position: int) -> dict[str, Any]:
-        variables = {}
-        for name in sorted(arguments):
-            if isinstance(item, Mapping):
-                present = name in item
-                value = item[name] if present else None
-            else:
-                present = hasattr(item, name)
-                value = getattr(item, name, None)
-            if not present:
-                raise RouteError(f'{route.label}: item {describe(item, position)} of '
-                                 f'"{route.each}" has no "{name}", which the URL needs',
-                                 file=self.config.file, line=route.line)
-            variables[name] = value
-        return variables
-
-    def _static_targets(self, record: Record) -> Iterator[Target]:
-        folder = self.config.static
-        # Both: glob's "**" finds files at every depth, fnmatch's "*" those at the top.
-        record.globs.update((str(folder / "*"), str(folder / "**" / "*")))
-        if not folder.is_dir():
-            return
-        files, skipped = self.sources.links.walk(folder)
-        record.files.update(skipped)  # links out of the site: replacing one is a change
-        for path in files:
-            if not path.is_file() or path.name in IGNORED_STATIC \
-                    or path.name.endswith(IGNORED_STATIC_SUFFIXES):
-                continue
-            relative = PurePosixPath(path.relative_to(folder).as_posix())
-            record.files.add(path)
-            yield Target(static_url(relative), relative.as_posix(), static_file=path)
 
 
 Inputs = tuple[frozenset[Path], frozenset[str], frozenset[Path], tuple[int, int]]

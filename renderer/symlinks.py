@@ -21,6 +21,7 @@ folder, not a realpath per file: 5,000 posts share one folder.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from stat import S_ISLNK
 
@@ -51,6 +52,8 @@ class LinkCheck:
         self.follow = follow
         self.skipped: dict[Path, Path] = {}  # link (as listed) -> where it leads
         self._folders: dict[str, str] = {}  # folder -> where a link takes it out, or ""
+        # Static files and a collection may be listed on two threads at once (lookup.py).
+        self._lock = threading.Lock()
 
     def plain_folder(self, path: str) -> bool:
         """Whether the folder of `path` is one no link takes out of the site (known)."""
@@ -64,14 +67,17 @@ class LinkCheck:
         folder, name = os.path.split(path)
         out = self._folders.get(folder)
         if out is None:  # where the folder leads, when a link takes it out; else ""
-            out = self._folders[folder] = str(leads_out(folder, self.root) or "")
+            out = str(leads_out(folder, self.root) or "")
+            with self._lock:
+                self._folders[folder] = out
         if not out and not S_ISLNK(mode):
             return False  # most files: a plain file in a folder of the site
         real = os.path.realpath(os.path.abspath(path)) if S_ISLNK(mode) \
             else os.path.join(out, name)
         if _inside(real, self.root) or real == os.path.abspath(path):
             return False
-        self.skipped[Path(path)] = Path(real)
+        with self._lock:
+            self.skipped[Path(path)] = Path(real)
         return True
 
     def walk(self, folder: Path) -> tuple[list[Path], list[Path]]:
@@ -109,8 +115,9 @@ class LinkCheck:
     def forget(self) -> None:
         """Forget where the folders lead and the links skipped (serve, after an edit: a
         folder may have become a link, a link may be gone)."""
-        self._folders.clear()
-        self.skipped.clear()
+        with self._lock:
+            self._folders.clear()
+            self.skipped.clear()
 
 
 def _inside(real: str, root: Path) -> bool:

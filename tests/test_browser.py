@@ -135,3 +135,29 @@ def test_five_quick_edits_end_on_the_last(site: Path, page: Any) -> None:
         shows(page, "Visitors: 1005")
         page.wait_for_timeout(300)  # any reload still in flight must not bring back an older one
         shows(page, "Visitors: 1005")
+
+
+def test_the_preview_of_a_broken_rule_heals_by_itself(site: Path, page: Any) -> None:
+    """A rule whose `each` function raises: the preview shows it at its rule, its URLs
+    are no links, every other page works; once fixed, the preview shows the links."""
+    write(site / "site.toml", (site / "site.toml").read_text() + (
+        '\n[[routes]]\nurl = "/team/<name>/"\ntemplate = "bare.html"\n'
+        'each = "content/team.py:people"\n'))
+    write(site / "content/team.py", "def members(data):\n    return ['Ada']\n\n\n"
+                                    "def people():\n    raise LookupError('nobody')\n")
+    with running(site) as server:
+        response = page.goto(server.base + "/_renderer/")
+        assert response is not None and response.status == 200
+        shows(page, "LookupError: nobody")
+        row = page.locator("#rule-7")
+        assert "content/team.py:6" in row.inner_text()
+        assert row.locator("a").count() == 0
+        assert page.locator('a[href="/css/site.css"]').count() == 1
+        page.locator('a[href="/about/"]').click()
+        shows(page, "About this site.")
+        page.go_back()
+        shows(page, "LookupError: nobody")
+        write(site / "content/team.py", "def members(data):\n    return ['Ada']\n\n\n"
+                                        "def people():\n    return [{'name': 'ada'}]\n")
+        shows(page, "/team/ada/", absent="LookupError")
+        assert page.locator('#rule-7 a[href="/team/ada/"]').count() == 1

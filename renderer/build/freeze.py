@@ -186,9 +186,7 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
         result.rendered_paths = sorted(o for o in rendered if targets[o].route is not None)
         result.rendered, result.copied = len(result.rendered_paths), len(result.copied_paths)
         if strict and result.warnings:
-            what = "warning" if skipped or found else "broken link"
-            raise LinkError(f"{plural(len(result.warnings), what)} (--strict):\n  "
-                            + "\n  ".join(result.warnings))
+            raise strict_error(result.warnings, links_only=not (skipped or found))
         result.static = sum(1 for t in targets.values() if t.route is None)
         result.pages = len(targets) - result.static
         written = commit(staging, rendered, targets, out, cache / f"manifest-{name}.json",
@@ -212,6 +210,12 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
         staging.remove()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def strict_error(warnings: list[str], *, links_only: bool) -> LinkError:
+    """The error `--strict` makes of a build's warnings (`renderer check` says the same)."""
+    what = "broken link" if links_only else "warning"
+    return LinkError(f"{plural(len(warnings), what)} (--strict):\n  " + "\n  ".join(warnings))
 
 
 def storage_errors() -> tuple[type[Exception], ...]:

@@ -21,7 +21,7 @@ from ..digests import bytes_digest
 from ..errors import RenderTimeout, SiteError, user_frames
 from ..records import EARLIEST, LATEST
 from ..routing import Target
-from ..site import Site
+from ..site import Rendered, Site
 from .linkscan import links_in
 from .signals import disarm, last_resort, time_limit, timeout_error
 from .staging import Staging
@@ -178,9 +178,20 @@ def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
     cannot hold them: the output folder was empty (`staging.tree`), or `last_digest`,
     the digest of what the last build wrote there, is another (a stat of each of 5,000
     pages after editing the base template). A render may take `limit` seconds."""
+    rendered = render_in_time(site, target, limit)
+    digest = bytes_digest(rendered.body)
+    held = None if staging.tree or last_digest is not None and last_digest != digest else \
+        _holds(os.path.join(site.config.output, target.output), rendered.body)
+    stamp = _write(staging.path(target.output), rendered.body) if held is None else held
+    return rendering_of(target, rendered, digest, shared, staged=held is None, stamp=stamp)
+
+
+def render_in_time(site: Site, target: Target, limit: float | None) -> Rendered:
+    """`Site.render_target`, stopped after `limit` seconds; the site's code may not end
+    the process (SystemExit) either: both are errors of the page."""
     try:
         with time_limit(limit):
-            rendered = site.render_target(target)
+            return site.render_target(target)
     except RenderTimeout as stop:
         assert limit is not None
         disarm()
@@ -191,11 +202,11 @@ def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
         raise SiteError(f"{type(error).__name__} raised while rendering {target.url}: a "
                         "page cannot end renderer", file=frames[-1].file if frames else None,
                         line=frames[-1].line if frames else None, frames=frames) from None
-    digest = bytes_digest(rendered.body)
-    held = None if staging.tree or last_digest is not None and last_digest != digest else \
-        _holds(os.path.join(site.config.output, target.output), rendered.body)
-    staged = held is None
-    stamp = _write(staging.path(target.output), rendered.body) if held is None else held
+
+
+def rendering_of(target: Target, rendered: Rendered, digest: str, shared: Shared, *,
+                 staged: bool, stamp: tuple[int, int]) -> Rendering:
+    """What the build keeps of a rendered file: its digest, links and inputs."""
     links: tuple[str, ...] = ()
     if rendered.media_type.startswith("text/html"):
         links = shared.strings(tuple(sorted(links_in(rendered.body))))

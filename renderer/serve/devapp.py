@@ -93,4 +93,4 @@ class DevApp(RendererApp):
 
     def error_response(self, error: SiteError, request: Request) -> Response:
         logger.error("%s", error)
-        return devpages.error_page(error, request)
+        return devpages.error_page(error, request, everywhere=error is self._load_error)

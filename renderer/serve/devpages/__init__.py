@@ -18,12 +18,16 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from werkzeug.wrappers import Request, Response
 
+from ...config import missing_template
 from ...errors import Frame, SiteError, TemplateError, display_path
 from ...records import Record
 
 if TYPE_CHECKING:
     from ...app import RendererApp
+    from ...routing import Target
     from ...site import Site
+    from ...specs import RouteSpec
+    from ...templates import Templates
 
 HERE = Path(__file__).resolve().parent
 PREVIEW_PATH = "/_renderer/"
@@ -40,6 +44,7 @@ class Problem:
     kind: str
     location: str
     message: str
+    rules: tuple[str, ...] = ()  # the rules whose URLs it fails: "/x/<id>/ (site.toml:12)"
 
 
 @functools.cache
@@ -70,78 +75,118 @@ def respond(app: RendererApp, request: Request) -> Response:
 
 
 def preview(site: Site) -> dict[str, Any]:
-    """The routing preview's context: rules with their URLs, static files, problems."""
+    """The routing preview's context: rules with their URLs, static files, problems. The
+    URLs of a rule with a problem are listed as failing, not as links."""
     config = site.config
 
     def link(url: str) -> tuple[str, str]:
         return config.base_path + url.lstrip("/"), url
 
+    listed = list_rules(site)
+    found = problems(site, listed)
+    failing = rule_problems(site, listed)
     rules = []
-    total = 0
     for route in config.routes:
-        try:
-            urls = [link(target.url) for target in site.route_targets(route)]
-            count: int | None = len(urls)
-            total += len(urls)
-        except SiteError:
-            urls, count = [], None  # listed among the problems
+        targets = listed[route.index]
+        urls = [link(t.url) for t in targets] if isinstance(targets, list) else []
+        problem = failing.get(route.index)
         rules.append({"index": route.index, "url": route.url, "name": route.name,
                       "template": route.template, "each": route.each, "page": route.page,
                       "context": str(route.context) if route.context else None,
-                      "count": count, "urls": urls})
-    try:
-        static = [link(t.url) for _, t in sorted(site.targets().items())
-                  if t.route is None]  # and pygments.css, made from site.toml
-    except SiteError:
-        static = []  # a clash: listed among the problems
+                      "where": rule_location(site, route),
+                      "count": len(urls) if isinstance(targets, list) else None,
+                      "urls": urls, "problem": problem and as_problem(problem)})
+    at_rules: dict[str, list[str]] = {}
+    for index, problem in failing.items():
+        route = config.routes[index]
+        at_rules.setdefault(str(problem), []).append(
+            f"{route.url} ({rule_location(site, route)})")
     return {"title": str(config.site.get("title") or config.root.name),
             "root": display_path(config.root), "base_path": config.base_path,
-            "rules": rules, "total": total, "static": static,
-            "problems": [Problem(p.kind, p.location, p.message) for p in problems(site)]}
+            "rules": rules, "total": sum(rule["count"] or 0 for rule in rules),
+            "static": [link(t.url) for _, t in sorted(site.lookup.static().items())],
+            "problems": [as_problem(p, at_rules.get(str(p), ())) for p in found]}
 
 
-def check_site(site: Site) -> list[SiteError]:
-    """Every problem found in the site without rendering it: for the routing preview."""
-    problems: list[SiteError] = []
+def as_problem(error: SiteError, rules: Iterable[str] = ()) -> Problem:
+    return Problem(error.kind, error.location, error.message, tuple(rules))
+
+
+def rule_location(site: Site, route: RouteSpec) -> str:
+    """`site.toml:LINE` of a rule's `[[routes]]` table."""
+    return f"{display_path(site.config.file)}:{route.line}" if route.line \
+        else display_path(site.config.file)
+
+
+Listing = list["Target"] | SiteError
+
+
+def list_rules(site: Site) -> dict[int, Listing]:
+    """Each rule's targets, or the error that stops it from listing them."""
+    listed: dict[int, Listing] = {}
     for route in site.config.routes:
         try:
-            site.route_targets(route)
+            listed[route.index] = site.route_targets(route)
         except SiteError as error:
-            problems.append(error)
+            listed[route.index] = error
+    return listed
+
+
+def check_site(site: Site, listed: dict[int, Listing] | None = None) -> list[SiteError]:
+    """Every problem found in the site without rendering it: for the routing preview."""
+    listed = list_rules(site) if listed is None else listed
+    problems = [error for error in listed.values() if isinstance(error, SiteError)]
     try:
-        site.targets()
+        site.targets()  # two rules, or a rule and a static file, that make one file
     except SiteError as error:
         if not any(str(error) == str(p) for p in problems):
             problems.append(error)
     return problems
 
 
-def problems(site: Site) -> list[SiteError]:
+def rule_problems(site: Site, listed: dict[int, Listing]) -> dict[int, SiteError]:
+    """By rule, what fails its URLs: the error that stops it from listing them, or its
+    template (missing, or not compiling with the templates it uses)."""
+    failing = {index: error for index, error in listed.items() if isinstance(error, SiteError)}
+    templates = site.templates
+    compiled: dict[Path, SiteError | None] = {}
+    for route in site.config.routes:
+        if route.index in failing:
+            continue
+        if not (templates.folder / route.template).is_file():
+            failing[route.index] = missing_template(site.config, route)
+            continue
+        for path in sorted(templates.dependencies(route.template)[0]):
+            error = compiled[path] = compiled[path] if path in compiled \
+                else compile_error(templates, path)
+            if error is not None:
+                failing[route.index] = error
+                break
+    return failing
+
+
+def compile_error(templates: Templates, path: Path) -> SiteError | None:
+    name = path.relative_to(templates.folder).as_posix()
+    try:
+        templates.env.get_template(name)
+    except jinja2.TemplateSyntaxError as error:
+        return TemplateError(f"TemplateSyntaxError: {error.message}", file=path,
+                             line=error.lineno)
+    except jinja2.TemplateError as error:
+        return TemplateError(f"{type(error).__name__}: {error}", file=path)
+    return None
+
+
+def problems(site: Site, listed: dict[int, Listing] | None = None) -> list[SiteError]:
     """`check_site`, plus what only loading can tell: every route template (and the
     templates it uses) compiles, and every source loads."""
-    found = list(check_site(site))
-    templates = site.templates
+    listed = list_rules(site) if listed is None else listed
+    found = list(check_site(site, listed))
     try:
-        templates.load_site_functions()  # [templates] filters and globals files
+        site.templates.load_site_functions()  # [templates] filters and globals files
     except SiteError as error:
         found.append(error)
-    checked: set[Path] = set()
-    for route in site.config.routes:
-        if not (templates.folder / route.template).is_file():
-            found.append(TemplateError(f'{route.label}: no template "{route.template}" in '
-                                       f"{templates.folder.name}/", file=site.config.file,
-                                       line=route.line))
-            continue
-        for path in sorted(templates.dependencies(route.template)[0] - checked):
-            checked.add(path)
-            name = path.relative_to(templates.folder).as_posix()
-            try:
-                templates.env.get_template(name)
-            except jinja2.TemplateSyntaxError as error:
-                found.append(TemplateError(f"TemplateSyntaxError: {error.message}",
-                                           file=path, line=error.lineno))
-            except jinja2.TemplateError as error:
-                found.append(TemplateError(f"{type(error).__name__}: {error}", file=path))
+    found.extend(rule_problems(site, listed).values())
     for name in site.config.sources:
         try:
             site.sources.value(name, Record())
@@ -156,8 +201,9 @@ def problems(site: Site) -> list[SiteError]:
 # -- error pages ---------------------------------------------------------------------------
 
 
-def error_page(error: SiteError, request: Request) -> Response:
-    """A mistake in the site, with its place, the lines around it and the user's frames."""
+def error_page(error: SiteError, request: Request, *, everywhere: bool = False) -> Response:
+    """A mistake in the site, with its place, the lines around it and the user's frames;
+    `everywhere`: one that stops the whole site (site.toml cannot be read)."""
     main = (error.file, error.line)
     frames = [{"location": frame_location(frame), "function": frame.function,
                "excerpt": [] if (frame.file, frame.line) == main
@@ -166,7 +212,7 @@ def error_page(error: SiteError, request: Request) -> Response:
     return page("error.html", 500, kind=error.kind, message=error.message,
                 location=error.location, request_path=request.path,
                 excerpt=excerpt(error.file, error.line, EXCERPT_CONTEXT), frames=frames,
-                traceback="", hint=hint(error))
+                traceback="", hint=hint(error, everywhere))
 
 
 def crash_page(error: BaseException, request_path: str, roots: Iterable[Path] = ()) -> Response:
@@ -184,9 +230,11 @@ def crash_page(error: BaseException, request_path: str, roots: Iterable[Path] = 
                      "the traceback below. The server keeps running.")
 
 
-def hint(error: SiteError) -> str:
-    if error.file is not None and error.file.name == "site.toml":
+def hint(error: SiteError, everywhere: bool = False) -> str:
+    if everywhere:
         return "Every URL shows this page until site.toml is fixed."
+    if error.file is not None and error.file.name == "site.toml":
+        return "Fix this rule in site.toml and save it: only the URLs that need it fail."
     return "Fix the file and save it."
 
 
