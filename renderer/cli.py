@@ -114,7 +114,7 @@ def build(context: click.Context, site: Path, output: Path | None, jobs: int | N
         os._exit(0)
 
 
-@main.command()
+@main.command(short_help="Check SITE as build --strict would; write nothing.")
 @SITE_ARGUMENT
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="The output folder the messages name, as build's (nothing is written).")

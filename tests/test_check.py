@@ -59,7 +59,7 @@ def test_a_broken_link_fails_with_the_message_of_build_strict(tmp_path: Path) ->
     assert listing(site) == before
     message = errors(checked.stderr)
     assert len(message) == 1 and message[0].startswith("1 broken link (--strict):")
-    assert re.search(r"content/posts/b\.md:6: link to /posts/gone/ .*\(in .*build/posts/b/"
+    assert re.search(r"content/posts/b\.md:6: link to /posts/gone/, .*\(in .*build/posts/b/"
                      r"index\.html\)", message[0]), message
     assert "1 problem" in checked.stdout
     built = run_cli("build", site, "--strict")
