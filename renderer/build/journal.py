@@ -70,6 +70,7 @@ class Journal:
     staging: str  # the staging folder: `old/` keeps what the commit replaced or deleted
     tree: bool = False  # the staged tree becomes the output folder in one rename
     clear: list[str] = field(default_factory=list)  # earlier files where folders go
+    clear_folders: list[str] = field(default_factory=list)  # earlier folders where files go
     folders: list[str] = field(default_factory=list)  # to make, parents first
     moves: list[tuple[str, str]] = field(default_factory=list)  # (staged file, output)
     deletes: list[str] = field(default_factory=list)  # the earlier build's, not produced
@@ -90,7 +91,8 @@ class Journal:
             temporary.write_text(json.dumps({
                 "version": 1, "output": self.output, "staging": self.staging,
                 "tree": self.tree, "clear": self.clear, "folders": self.folders,
-                "moves": self.moves, "deletes": self.deletes, "manifest": self.manifest}))
+                "moves": self.moves, "deletes": self.deletes, "manifest": self.manifest,
+                "clear_folders": self.clear_folders}))
             os.replace(temporary, self.path)
         except BaseException:
             temporary.unlink(missing_ok=True)
@@ -107,15 +109,17 @@ class Journal:
         if not isinstance(value, dict) or value.get("version") != 1:
             raise ValueError("a journal of another shape")
         journal = cls(path, str(value["output"]), str(value["staging"]), bool(value["tree"]),
-                      list(value["clear"]), list(value["folders"]),
-                      [(str(a), str(b)) for a, b in value["moves"]], list(value["deletes"]),
-                      value["manifest"])
+                      clear=list(value["clear"]), folders=list(value["folders"]),
+                      moves=[(str(a), str(b)) for a, b in value["moves"]],
+                      deletes=list(value["deletes"]), manifest=value["manifest"],
+                      clear_folders=list(value.get("clear_folders", [])))
         name = hashlib.blake2b(journal.output.encode(), digest_size=8).hexdigest()
         staging = journal.staging
         if path.name != f"{JOURNAL_PREFIX}{name}.json" or STAGING_PREFIX not in staging \
                 or not os.path.isabs(staging) or not all(
                     isinstance(relative, str) and is_inside(relative)
                     for relative in (*journal.clear, *journal.folders, *journal.deletes,
+                                     *journal.clear_folders,
                                      *(output for _, output in journal.moves))) \
                 or not all(os.path.normpath(staged) == staged and (
                     os.path.dirname(staged) == staging
@@ -165,7 +169,7 @@ class Journal:
             number += 1
             return os.path.join(old, str(number))
 
-        for relative in self.clear:
+        for relative in self.clear + self.clear_folders:
             aside = backup()
             os.rename(os.path.join(out, relative), aside)
             self._undo.append(("deleted", relative, aside))
@@ -250,6 +254,10 @@ class Journal:
                 path = os.path.join(out, relative)
                 if os.path.isfile(path) or os.path.islink(path):
                     os.unlink(path)
+            for relative in self.clear_folders:
+                path = os.path.join(out, relative)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    remove_folder(path)
             for relative in self.folders:
                 os.makedirs(os.path.join(out, relative), exist_ok=True)
             for staged, relative in self.moves:

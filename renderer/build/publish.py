@@ -56,13 +56,17 @@ def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, 
             return result
         except OSError:  # not renamed (another file system, a bind mount): file by file
             journal.tree = False
-    folders = check_in_the_way(staged, out, previous)
+    folders, replaced = check_in_the_way(staged, out, previous)
     clear, make = _folders_to_make(staged, folders, out, previous)
-    journal.clear, journal.folders = clear, make
+    journal.clear, journal.folders, journal.clear_folders = clear, make, replaced
     journal.moves = [(staging.path(output), output) for output in staged]
     real_out = os.path.realpath(out)
+    inside_replaced = tuple(f"{folder}/" for folder in replaced)
     for old in sorted(previous - produced - set(clear), reverse=True):
         path = out / old
+        if inside_replaced and old.startswith(inside_replaced):
+            result.removed += 1  # goes with its folder
+            continue
         if os.path.commonpath([os.path.realpath(path.parent), real_out]) != real_out:
             continue  # through a symlinked folder to elsewhere: not renderer's to delete
         if path.is_file() or path.is_symlink():
@@ -71,7 +75,7 @@ def commit(staging: Staging, rendered: dict[str, Rendering], targets: dict[str, 
         _stage_manifest(journal, manifest, produced)
     result.written = len(staged)
     result.unchanged = len(rendered) - len(staged) + len(produced) - len(rendered)
-    result.removed = len(journal.deletes) + len(journal.clear)
+    result.removed += len(journal.deletes) + len(journal.clear)
     if journal.moves or journal.deletes or journal.clear or journal.manifest:
         out.mkdir(parents=True, exist_ok=True)
         result.copied = _carry_out(journal)
@@ -123,16 +127,21 @@ def _folders_to_make(staged: list[str], there: set[str], out: Path,
     return clear, make
 
 
-def check_in_the_way(staged: list[str], out: Path, previous: set[str]) -> set[str]:
+def check_in_the_way(staged: list[str], out: Path, previous: set[str]
+                     ) -> tuple[set[str], list[str]]:
     """Refuse, before writing anything, to replace a file or folder renderer did not write.
-    Returns the folders the staged files go into that are there already (as folders)."""
+    Returns the folders the staged files go into that are there already (as folders),
+    and the folders an earlier build wrote (every file in them) where files now go."""
     checked: set[str] = set()
     folders: set[str] = set()
+    replaced: list[str] = []
     for output in staged:
         target = os.path.join(out, output)
         if S_ISDIR(_lstat_mode(target)):
-            raise SiteError(f"{display_path(Path(target))} is a folder where the site writes a "
-                            "file; renderer does not delete what it did not write")
+            if not _written_by_renderer(target, output, previous):
+                raise SiteError(f"{display_path(Path(target))} is a folder where the site "
+                                "writes a file; renderer does not delete what it did not write")
+            replaced.append(output)
         for parent in _parents(output):
             if parent in checked:
                 continue
@@ -143,7 +152,22 @@ def check_in_the_way(staged: list[str], out: Path, previous: set[str]) -> set[st
             elif (S_ISREG(mode) or S_ISLNK(mode)) and parent not in previous:
                 raise SiteError(f"{display_path(out / parent)} is a file where the site needs "
                                 "a folder; renderer does not delete what it did not write")
-    return folders
+    return folders, replaced
+
+
+def _written_by_renderer(folder: str, relative: str, previous: set[str]) -> bool:
+    """Whether every file under `folder` (the output's `relative`) is in the earlier
+    build's manifest: then it is renderer's to remove (a rule that made folders now makes
+    files). Empty folders inside hold nothing of the user's."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            path = f"{relative}/{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                if not _written_by_renderer(entry.path, path, previous):
+                    return False
+            elif path not in previous:
+                return False
+    return True
 
 
 def _lstat_mode(path: str) -> int:

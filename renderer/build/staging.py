@@ -85,8 +85,9 @@ class Staging:
         try:
             old = os.path.join(self.folder, "old")  # what a commit replaced
             if os.path.isdir(old):
-                for entry in os.scandir(old):
-                    os.unlink(entry.path)
+                with os.scandir(old) as entries:  # a folder among them: shutil below
+                    for entry in entries:
+                        os.unlink(entry.path)
                 os.rmdir(old)
             os.unlink(os.path.join(self.folder, "lock"))
             os.rmdir(self.folder)
