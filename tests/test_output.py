@@ -351,13 +351,15 @@ def restyle(site: Path, before: str, after: str) -> None:
     (site / "site.toml").write_text((site / "site.toml").read_text().replace(before, after))
 
 
-def test_a_rule_may_change_its_url_style_over_an_earlier_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize("swap", [False, True], ids=["file-by-file", "swap"])
+def test_a_rule_may_change_its_url_style_over_an_earlier_build(tmp_path: Path,
+                                                               swap: bool) -> None:
     """Issue 16: a rule that wrote posts/a.html/index.html now writes the file
     posts/a.html, where the earlier build's folder is (every file in it written by
     renderer): the folder makes way. And back: the file makes way for the folder. Each
     build gives what a clean build gives, foreign files kept."""
     site = make_site(tmp_path, STYLE_SITE)
-    options: list[str] = []
+    options = ["--swap"] if swap else []
     build_ok(site, *options)
     out = site / "build"
     (out / "CNAME").write_text("example.org\n")
