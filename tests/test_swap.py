@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -112,16 +114,15 @@ def test_a_reader_never_sees_two_builds_at_once(tmp_path: Path) -> None:
         assert reader.mixes, "the reader never saw a mix of two builds without --swap"
         mixes, reader.mixes = len(reader.mixes), []
         before = reader.snapshots
-        inodes = set()
         for _ in range(8):
             number += 1
+            inode = os.stat(out).st_ino
             assert "warning" not in build_number(site, number, "--swap")
-            inodes.add(os.stat(out).st_ino)
+            assert os.stat(out).st_ino != inode, "the output folder was not exchanged"
             assert (out / "CNAME").read_text() == "example.org\n"
     finally:
         reader.stop()
     assert reader.mixes == [], f"with --swap a reader saw {reader.mixes[:3]}"
-    assert len(inodes) == 8, "each build exchanged the output folder"
     assert reader.snapshots - before > 10, "the reader hardly read during the builds"
     print(f"{mixes} mixes without --swap; none in {reader.snapshots - before} snapshots "
           "with it")
@@ -171,3 +172,57 @@ def test_swap_must_be_true_or_false(tmp_path: Path) -> None:
     assert code == 1
     assert stderr == "error: site.toml:2: build.swap: must be true or false, not a string\n"
     assert not (site / "build").exists()
+
+
+@pytest.fixture(params=["tmpfs", "bind"])
+def mount_point(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A folder that is a mount point: a tmpfs of its own, or a folder bind-mounted on
+    it (as `docker run -v` does), unmounted at the end."""
+    mount = tmp_path / "mounted"
+    mount.mkdir()
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.skip("mounting needs Linux and root")
+    source = tmp_path / "source"
+    source.mkdir()
+    how = ["-t", "tmpfs", "-o", "size=4m", "tmpfs"] if request.param == "tmpfs" else \
+        ["--bind", str(source)]
+    made = subprocess.run(["mount", *how, str(mount)], capture_output=True, text=True,
+                          check=False)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount here: {made.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("swap", [False, True], ids=["file-by-file", "swap"])
+def test_an_output_folder_that_is_a_mount_point(tmp_path: Path, mount_point: Path,
+                                                swap: bool) -> None:
+    """A mount point cannot be exchanged: with --swap, one warning says why, and the
+    build commits file by file, as it does without. Its staging folder is on another
+    file system (beside the output), so files are copied into place, and the files
+    replaced or deleted are copied aside first: a second build that changes, adds and
+    deletes pages gives what a build into a plain folder gives."""
+    site = make_site(tmp_path, POSTS_SITE)
+    options = ["--output", str(mount_point)] + (["--swap"] if swap else [])
+    code, _, stderr = run_renderer("build", site, *options)
+    assert code == 0 and stderr.count("\n") == swap, stderr
+    add_foreign_files(mount_point)
+    inode = os.stat(mount_point).st_ino
+    (site / "content" / "posts" / "d.md").write_text("---\ntitle: D\n---\nD.\n")
+    (site / "content" / "posts" / "c.md").unlink()
+    code, stdout, stderr = run_renderer("build", site, *options)
+    assert code == 0, stderr
+    if swap:
+        assert stderr.count("\n") == 1 and "is a mount point" in stderr, stderr
+        assert "committing file by file" in stderr, stderr
+    else:
+        assert stderr == ""
+    assert "2 written" in stdout and "1 removed" in stdout, stdout
+    assert os.stat(mount_point).st_ino == inode, "the mount point was not exchanged"
+    code, _, stderr = run_renderer("build", site, "--output", tmp_path / "plain")
+    assert code == 0, stderr
+    add_foreign_files(tmp_path / "plain")
+    assert tree(mount_point) == tree(tmp_path / "plain")
+    assert not [path for path in tmp_path.rglob("*") if "staging-" in path.name]

@@ -28,10 +28,13 @@ from ..errors import SiteError, display_path
 from .staging import (
     STAGING_PREFIX,
     exchange,
+    keep,
     locks,
     process_gone,
     remove_folder,
     remove_stale_staging,
+    replace,
+    set_aside,
     try_lock,
 )
 
@@ -159,7 +162,7 @@ class Journal:
 
         for relative in self.clear + self.clear_folders:
             aside = backup()
-            os.rename(os.path.join(out, relative), aside)
+            set_aside(os.path.join(out, relative), aside)
             self._undo.append(("deleted", relative, aside))
         for relative in self.folders:
             path = os.path.join(out, relative)
@@ -171,10 +174,7 @@ class Journal:
             kept: str | None = None
             if os.path.lexists(target):
                 kept = backup()
-                try:
-                    os.link(target, kept, follow_symlinks=False)
-                except OSError:  # no hard links here (FAT): moved aside for a moment
-                    os.rename(target, kept)
+                keep(target, kept)
             self._undo.append(("moved", relative, kept))
             if not replace(staged, target):
                 copied.add(relative)
@@ -182,7 +182,7 @@ class Journal:
             path = os.path.join(out, relative)
             if os.path.isfile(path) or os.path.islink(path):
                 aside = backup()
-                os.rename(path, aside)
+                set_aside(path, aside)
                 self._undo.append(("deleted", relative, aside))
 
     def undo(self) -> None:
@@ -201,11 +201,11 @@ class Journal:
                 elif action == "made":
                     os.rmdir(path)
                 elif action == "moved" and kept is not None:
-                    os.replace(kept, path)
+                    replace(kept, path)
                 elif action == "moved":
                     os.unlink(path)
                 elif action == "deleted" and kept is not None:
-                    os.rename(kept, path)
+                    set_aside(kept, path)
             except OSError as error:
                 failed.append(f"{relative}: {error.strerror}")
         self._undo.clear()
@@ -294,32 +294,6 @@ def is_inside(relative: str) -> bool:
     parts = relative.split("/")
     return bool(relative) and not relative.startswith("/") and "\\" not in relative \
         and "\0" not in relative and all(part not in ("", ".", "..") for part in parts)
-
-
-def replace(source: str, target: str) -> bool:
-    """Atomically put `source` at `target`: a rename, or where the two are on different
-    file systems (a bind mount), a copy to a temporary file beside the target, renamed;
-    the temporary file is removed on failure. False when it was copied."""
-    try:
-        os.replace(source, target)
-        return True
-    except OSError as error:
-        import errno
-
-        if error.errno != errno.EXDEV:
-            raise
-    import shutil
-
-    folder, name = os.path.split(target)
-    temporary = os.path.join(folder, f".{name}.renderer-tmp")
-    try:
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return False
 
 
 def recover(cache: Path, warn: Any) -> None:

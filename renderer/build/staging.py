@@ -15,6 +15,7 @@ stale but a journal found by the next build into the same output.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
@@ -81,9 +82,26 @@ def cannot_exchange(out: Path) -> str | None:
     missing output folder needs no exchange: the tree is renamed into place."""
     if _renameat2() is None:
         return "exchanging two folders needs Linux (renameat2)"
-    if os.path.ismount(os.path.realpath(out)):
+    if _is_mount_point(os.path.realpath(out)):
         return f"{display_path(out)} is a mount point, which cannot be exchanged"
     return None
+
+
+def _is_mount_point(path: str) -> bool:
+    """os.path.ismount, and the mount points Linux lists (a folder bind-mounted from the
+    same file system, as `docker run -v` does, has its parent's device number)."""
+    if os.path.ismount(path):
+        return True
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as file:
+            points = [line.split()[4] for line in file]
+    except (OSError, IndexError):
+        return False
+    import re
+
+    octal = re.compile(r"\\([0-7]{3})")  # a space is \040
+    return any(octal.sub(lambda m: chr(int(m.group(1), 8)), point) == path
+               for point in points)
 
 
 @functools.cache
@@ -110,6 +128,66 @@ def _renameat2() -> Callable[[bytes, bytes], int] | None:
     return lambda a, b: int(syscall(ctypes.c_long(number), ctypes.c_int(AT_FDCWD),
                                     ctypes.c_char_p(a), ctypes.c_int(AT_FDCWD),
                                     ctypes.c_char_p(b), ctypes.c_uint(RENAME_EXCHANGE)))
+
+# -- moving files where the staging folder is on another file system --------------------
+# (an output folder that is a mount point: its staging folder is beside it)
+
+def replace(source: str, target: str) -> bool:
+    """Atomically put `source` at `target`: a rename, or where the two are on different
+    file systems (a bind mount), a copy to a temporary file beside the target, renamed;
+    the temporary file is removed on failure. False when it was copied."""
+    try:
+        os.replace(source, target)
+        return True
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+    import shutil
+
+    folder, name = os.path.split(target)
+    temporary = os.path.join(folder, f".{name}.renderer-tmp")
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return False
+
+
+def keep(target: str, kept: str) -> None:
+    """Keep what is at `target` at `kept` too, to put it back should the commit fail: a
+    hard link; a copy across file systems; where there are no hard links (FAT), `target`
+    moved there for a moment."""
+    try:
+        os.link(target, kept, follow_symlinks=False)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            os.rename(target, kept)
+            return
+        import shutil
+
+        shutil.copy2(target, kept, follow_symlinks=False)
+
+
+def set_aside(path: str, aside: str) -> None:
+    """Move the file or folder at `path` to `aside`: a rename, or across file systems a
+    copy, then the original removed."""
+    try:
+        os.rename(path, aside)
+        return
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+    import shutil
+
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.copytree(path, aside, symlinks=True)
+        shutil.rmtree(path)
+    else:
+        shutil.copy2(path, aside, follow_symlinks=False)
+        os.unlink(path)
 
 
 # -- the output, the cache and the staging folder -----------------------------------------
