@@ -8,9 +8,9 @@ one, never a mix, once the next command has started.
 
 With `[build] swap` (or `--swap`) readers never see a mix at all: the staged tree is
 completed with every file the build keeps and exchanged with the output folder in one
-system call. It is not the default: the output folder becomes another folder, so a
-server started inside it (`cd public && python -m http.server`) or a bind mount of it
-keeps serving the old one, and every file costs a hard link per build.
+system call. It is not the default: the output folder becomes another folder, so
+whatever holds the old one (a shell in it, a bind mount of it) keeps the old, emptied
+one, and every file costs a hard link and every folder a mkdir per build.
 """
 
 from __future__ import annotations
