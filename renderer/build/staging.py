@@ -58,6 +58,7 @@ locks = fcntl is not None  # whether staging folders are locked while their buil
 
 # -- the exchange of the staged tree with the output folder (swap) ----------------------
 
+
 RENAME_EXCHANGE = 2  # from linux/fs.h
 AT_FDCWD = -100
 SYS_RENAMEAT2 = {"x86_64": 316}  # the system call, for a C library without renameat2
@@ -129,8 +130,10 @@ def _renameat2() -> Callable[[bytes, bytes], int] | None:
                                     ctypes.c_char_p(a), ctypes.c_int(AT_FDCWD),
                                     ctypes.c_char_p(b), ctypes.c_uint(RENAME_EXCHANGE)))
 
+
 # -- moving files where the staging folder is on another file system --------------------
 # (an output folder that is a mount point: its staging folder is beside it)
+
 
 def replace(source: str, target: str) -> bool:
     """Atomically put `source` at `target`: a rename, or where the two are on different
@@ -191,6 +194,7 @@ def set_aside(path: str, aside: str) -> None:
 
 
 # -- the output, the cache and the staging folder -----------------------------------------
+
 
 def check_output_folder(config: SiteConfig, out: Path) -> None:
     """Refuse an output folder that holds the site's own sources."""
