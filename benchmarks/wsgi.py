@@ -6,11 +6,14 @@ three lines that returns the same bytes from memory.
 
 Generates a site (benchmarks/generate.py) in a temporary folder, builds it once (the
 bytes the plain app serves), dates its files a minute back (as a deployed site's are),
-then for each app starts `gunicorn -w 2 --threads 8 -k gthread` on a free port of
-127.0.0.1 and runs `wrk -t2 -c16 -d SECONDS` against the index page and one post, after
-one warm-up request per URL. `--python` picks the interpreter that runs gunicorn and
-renderer (another install, to compare versions). Needs `wrk` (Debian's package) and
-gunicorn. Every server it starts is stopped; the folder is removed.
+then starts both apps, each under `gunicorn -w 2 --threads 8 -k gthread` on a free port
+of 127.0.0.1, warms them (four requests per URL), and for the index page and one post
+runs `wrk -t2 -c16 -d1s` SECONDS times against each, in alternate rounds (create_app,
+plain, plain, create_app, ...): a machine whose speed wanders between rounds slows
+both apps of a pair alike. It prints the median rate of each and the median of the
+rounds' ratios, with their range. `--python` picks the interpreter that runs gunicorn
+and renderer (another install, to compare versions). Needs `wrk` (Debian's package)
+and gunicorn. Every server it starts is stopped; the folder is removed.
 
 Target (issue 15): `create_app` at no less than 70 % of the plain app's rate.
 """
@@ -23,13 +26,14 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -81,9 +85,13 @@ def gunicorn(python: str, target: str, cwd: Path, env: dict[str, str]) -> Iterat
             server.wait()
 
 
+def warm(base: str) -> None:
+    for url in URLS:
+        for _ in range(4):  # every worker process renders it once
+            urllib.request.urlopen(base + url).read()
+
+
 def requests_per_second(base: str, url: str, seconds: int) -> float:
-    for _ in range(4):  # warm: every worker process renders it once
-        urllib.request.urlopen(base + url).read()
     out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", base + url],
                          capture_output=True, text=True, check=True).stdout
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -92,10 +100,25 @@ def requests_per_second(base: str, url: str, seconds: int) -> float:
     return float(found.group(1))
 
 
+def alternate(ours: str, plain: str, url: str, rounds: int) -> list[tuple[float, float]]:
+    """`rounds` pairs of one-second runs of `url` (create_app's rate, the plain app's),
+    each pair in the other order than the one before."""
+    pairs = []
+    for number in range(rounds):
+        if number % 2:
+            theirs = requests_per_second(plain, url, 1)
+            pairs.append((requests_per_second(ours, url, 1), theirs))
+        else:
+            first = requests_per_second(ours, url, 1)
+            pairs.append((first, requests_per_second(plain, url, 1)))
+    return pairs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=1000)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=10,
+                        help="seconds each app is measured per URL, in one-second rounds")
     parser.add_argument("--python", default=sys.executable,
                         help="the Python that runs gunicorn and renderer")
     args = parser.parse_args()
@@ -114,18 +137,23 @@ def main() -> None:
             os.utime(path, (then, then))
         (folder / "plain.py").write_text(PLAIN_APP)
         env = {**os.environ, "PLAIN_OUT": str(out)}
-        rates: dict[str, dict[str, float]] = {}
-        for name, target in (("create_app", f"renderer:create_app({str(site)!r})"),
-                             ("plain app", "plain:app")):
-            with gunicorn(args.python, target, folder, env) as base:
-                rates[name] = {url: requests_per_second(base, url, args.seconds) for url in URLS}
+        with ExitStack() as servers:
+            ours = servers.enter_context(
+                gunicorn(args.python, f"renderer:create_app({str(site)!r})", folder, env))
+            plain = servers.enter_context(gunicorn(args.python, "plain:app", folder, env))
+            warm(ours)
+            warm(plain)
+            rounds = {url: alternate(ours, plain, url, args.seconds) for url in URLS}
         print(f"{args.posts} posts, gunicorn -w 2 --threads 8 -k gthread, "
-              f"wrk -t2 -c16 -d{args.seconds}s, requests/s:\n")
-        print("| URL | create_app | plain app | ratio |")
-        print("| --- | ---: | ---: | ---: |")
-        for url in URLS:
-            ours, plain = rates["create_app"][url], rates["plain app"][url]
-            print(f"| `{url}` | {ours:,.0f} | {plain:,.0f} | {ours / plain:.0%} |")
+              f"{args.seconds} alternate rounds of wrk -t2 -c16 -d1s per app, "
+              "requests/s (medians):\n")
+        print("| URL | create_app | plain app | ratio (median of rounds) | range |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for url, pairs in rounds.items():
+            ratios = sorted(a / b for a, b in pairs)
+            print(f"| `{url}` | {statistics.median(a for a, _ in pairs):,.0f} | "
+                  f"{statistics.median(b for _, b in pairs):,.0f} | "
+                  f"{statistics.median(ratios):.0%} | {ratios[0]:.0%} to {ratios[-1]:.0%} |")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -75,12 +75,16 @@ def finish_interrupted_builds(site: Path) -> None:
 @click.option("--now", "now_text", metavar="TIME",
               help="Build as of this time (2030-01-01, 2030-01-01T09:00+02:00): pages dated "
                    "up to it are published. Default: now.")
+@click.option("--swap", is_flag=True, default=None,
+              help="Exchange the whole new output folder with the old one in one step, so "
+                   "that a web server serving it never sees a mix of two builds (Linux; "
+                   "as [build] swap = true).")
 @click.option("--verbose", "-v", is_flag=True,
               help="List every file rendered, copied, written and removed.")
 @click.pass_context
 def build(context: click.Context, site: Path, output: Path | None, jobs: int | None,
           drafts: bool, strict: bool, clean: bool, timeout: float,
-          now_text: str | None, verbose: bool) -> None:
+          now_text: str | None, swap: bool | None, verbose: bool) -> None:
     """Render every URL of SITE to static files."""
     from .build import build as run_build
     from .build.signals import Interrupted
@@ -96,7 +100,7 @@ def build(context: click.Context, site: Path, output: Path | None, jobs: int | N
             result = run_build(site, output=output, drafts=drafts, strict=strict,
                                clean=clean, jobs=jobs or os.cpu_count() or 1,
                                progress=progress_printer(), warn=warn,
-                               timeout=timeout or None, now=now)
+                               timeout=timeout or None, now=now, swap=swap)
         except Interrupted as stop:
             click.secho("error: interrupted", fg="red", err=True)
             sys.exit(128 + stop.signal)

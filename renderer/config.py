@@ -170,7 +170,7 @@ class _Checker:
             future=self.boolean(site, "future", "site"),
             template_files=template_files(self, self.raw.get("templates", {})),
             fingerprint=fingerprint(self, site),
-            build=check_build(self.table("build"), self.unknown_keys, self.fail),
+            build=check_build(self.table("build"), self.unknown_keys, self.fail, self.boolean),
         )
 
     def unknown_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...],

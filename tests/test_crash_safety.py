@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,13 +102,82 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_output(tmp_path:
     reads nothing of the output) finds the output folder exactly as the old build or
     the new one left it, foreign files included; the build after it completes the new
     one and leaves nothing behind."""
-    site = make_site(tmp_path, many_posts(300))
+    trials = int(os.environ.get("RENDERER_CRASH_TRIALS", "8"))
+    mixes = kill_builds(tmp_path, 300, trials)
+    if trials >= 8:  # the commit is short: say so should it never have been hit
+        assert mixes, "no kill landed in the middle of a commit: make it longer"
+
+
+@linux_only
+def test_a_build_with_swap_killed_at_any_moment_leaves_the_old_or_the_new_output(
+        tmp_path: Path) -> None:
+    """The same with --swap: the output is the old build or the new one at every moment,
+    even before the next command has looked at the journal (the two folders are
+    exchanged in one step). The moment between writing the journal and the exchange is
+    too short to hit by chance: the next test makes it."""
+    trials = int(os.environ.get("RENDERER_CRASH_TRIALS", "6"))
+    assert kill_builds(tmp_path, 100, trials, "--swap") == 0
+
+
+@linux_only
+@pytest.mark.parametrize("exchanged", [False, True], ids=["before", "after"])
+def test_a_swap_killed_around_the_exchange_is_discarded_or_finished(
+        tmp_path: Path, exchanged: bool) -> None:
+    """A build with --swap killed after writing its journal: before the exchange, or
+    after it, before the new manifest replaced the old one. Made by hand as the build
+    leaves it (a staged tree, the journal with its inode, the staged manifest), the
+    tree exchanged or not. The next command tells which from the output's inode: it
+    discards the commit (the output and manifest stay the old build's) or finishes it;
+    either way the next build removes the post that is gone, and nothing is left."""
+    site = make_site(tmp_path, POSTS_SITE)
+    assert run_renderer("build", site).code == 0
+    out, cache = site / "build", site / ".renderer-cache"
+    (site / "content" / "posts" / "c.md").unlink()
+    [manifest] = cache.glob("manifest-*.json")
+    name = manifest.stem.removeprefix("manifest-")
+    staging = cache / "staging-999999999-x"
+    staged = staging / "tree"
+    shutil.copytree(out, staged, symlinks=True)
+    (staged / "posts" / "c" / "index.html").unlink()
+    (staged / "posts" / "c").rmdir()
+    files = sorted(json.loads(manifest.read_text())["files"])
+    Path(f"{manifest}.next").write_text(json.dumps(
+        {"version": 1, "files": [f for f in files if not f.startswith("posts/c/")]}))
+    inode = os.stat(staged)
+    (cache / f"commit-{name}.json").write_text(json.dumps({
+        "version": 1, "output": str(out.resolve()), "staging": str(staging), "tree": False,
+        "clear": [], "folders": [], "moves": [], "deletes": [], "manifest": str(manifest),
+        "swap": [inode.st_dev, inode.st_ino]}))
+    if exchanged:
+        os.rename(out, site / "aside")
+        os.rename(staged, out)
+        os.rename(site / "aside", staged)
+    code, _, stderr = run_renderer("routes", site)
+    assert code == 0, stderr
+    written = json.loads(manifest.read_text())["files"]
+    assert ("posts/c/index.html" in tree(out)) is not exchanged
+    assert ("posts/c/index.html" in written) is not exchanged
+    assert ("finished the commit" in stderr) is exchanged, stderr
+    assert ("had not exchanged its folder yet" in stderr) is not exchanged, stderr
+    assert not staging.exists() and leftovers(site) == []
+    code, stdout, stderr = run_renderer("build", site, "--swap")
+    assert code == 0, stderr
+    assert "posts/c/index.html" not in tree(out)
+    assert ("1 removed" in stdout) is not exchanged, stdout
+    assert leftovers(site) == []
+
+
+def kill_builds(tmp_path: Path, posts: int, trials: int, *args: str) -> int:
+    """Kill `trials` builds (with `args`), each switching the site to the other version,
+    and check what is left; return how many times the output was a mix right after the
+    kill, before the next command finished the commit."""
+    site = make_site(tmp_path, many_posts(posts))
     out, cache = site / "build", site / ".renderer-cache"
     expected = []
     for number in (0, 1, 0):
         version(site, number)
         started = time.monotonic()
-        code, _, stderr = run_renderer("build", site, "--jobs", "2")
+        code, _, stderr = run_renderer("build", site, "--jobs", "2", *args)
         duration = time.monotonic() - started
         assert code == 0, stderr
         if not expected:
@@ -115,13 +185,12 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_output(tmp_path:
         expected.append(tree(out))
     assert expected[0] == expected[2] != expected[1]
     rng = random.Random(int(os.environ.get("RENDERER_CRASH_SEED", "15")))
-    trials = int(os.environ.get("RENDERER_CRASH_TRIALS", "8"))
     mixes = 0
     current = 0
     for trial in range(trials):
         new = 1 - current
         version(site, new)
-        build = start_build(site, "--jobs", rng.choice(["1", "2"]))
+        build = start_build(site, "--jobs", rng.choice(["1", "2"]), *args)
         if trial % 2:  # in the commit: as soon as its journal is there, and a little after
             wait_for(lambda build=build: build.poll() is not None  # type: ignore[misc]
                      or any(cache.glob("commit-*.json")), every=0.0002)
@@ -137,13 +206,12 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_output(tmp_path:
         found = tree(out)
         assert found in (expected[current], expected[new]), \
             f"trial {trial}: a mix of the old and new build"
-        code, _, stderr = run_renderer("build", site, "--jobs", "2")
+        code, _, stderr = run_renderer("build", site, "--jobs", "2", *args)
         assert code == 0, stderr
         assert tree(out) == expected[new]
         assert leftovers(site) == []
         current = new
-    if trials >= 8:  # the commit is short: say so should it never have been hit
-        assert mixes, "no kill landed in the middle of a commit: make it longer"
+    return mixes
 
 
 def test_a_journal_that_names_files_outside_the_output_is_discarded(tmp_path: Path) -> None:

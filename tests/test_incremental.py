@@ -515,6 +515,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
         self.posts: dict[str, Post] = {}
         self.cache_warnings: list[str] = []
         self.now: int | None = None  # the builds' clock (build --now); None: the real one
+        self.swap = False  # build --swap: the output folder exchanged for a complete tree
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -538,7 +539,7 @@ class IncrementalBuilds(RuleBasedStateMachine):
 
     def incremental_build(self) -> BuildResult:
         return build(self.site, output=self.out, jobs=1, warn=self.cache_warnings.append,
-                     now=self.now)
+                     now=self.now, swap=self.swap)
 
     @initialize()
     def start(self) -> None:
@@ -706,6 +707,12 @@ class IncrementalBuilds(RuleBasedStateMachine):
         self.now = None if day is None else \
             int(datetime.datetime(2024, 1, day, hour, tzinfo=datetime.UTC).timestamp()) \
             * ONE_SECOND
+
+    @rule(swap=st.booleans())
+    def commit_by_exchange(self, swap: bool) -> None:
+        """Build with --swap (a complete tree exchanged with the output folder) or
+        without (file by file): the same output either way."""
+        self.swap = swap
 
     @rule(pick=picks, delete=st.booleans())
     def tamper_with_output(self, pick: int, delete: bool) -> None:

@@ -325,3 +325,64 @@ def test_a_worker_process_that_dies_fails_the_build_instead_of_hanging(tmp_path:
     assert completed.returncode == 1, completed.stderr
     assert "worker process was killed by signal 9" in completed.stderr
     assert not (site / "build").exists()
+
+
+STYLE_SITE = {
+    "site.toml": """\
+        [site]
+        title = "Styles"
+
+        [sources]
+        posts = { glob = "content/posts/*.md" }
+
+        [[routes]]
+        url = "/posts/<slug>.html/"
+        template = "post.html"
+        each = "posts"
+        """,
+    "templates/post.html": "<h1>{{ page.title }}</h1>\n",
+    "content/posts/a.md": "---\ntitle: A\n---\nA.\n",
+    "content/posts/b.md": "---\ntitle: B\n---\nB.\n",
+}
+FOLDERS, FILES = '"/posts/<slug>.html/"', '"/posts/<slug>.html"'
+
+
+def restyle(site: Path, before: str, after: str) -> None:
+    (site / "site.toml").write_text((site / "site.toml").read_text().replace(before, after))
+
+
+@pytest.mark.parametrize("swap", [False, True], ids=["file-by-file", "swap"])
+def test_a_rule_may_change_its_url_style_over_an_earlier_build(tmp_path: Path,
+                                                               swap: bool) -> None:
+    """Issue 16: a rule that wrote posts/a.html/index.html now writes the file
+    posts/a.html, where the earlier build's folder is (every file in it written by
+    renderer): the folder makes way. And back: the file makes way for the folder. Each
+    build gives what a clean build gives, foreign files kept."""
+    site = make_site(tmp_path, STYLE_SITE)
+    options = ["--swap"] if swap else []
+    build_ok(site, *options)
+    out = site / "build"
+    (out / "CNAME").write_text("example.org\n")
+    for before, after in ((FOLDERS, FILES), (FILES, FOLDERS), (FOLDERS, FILES)):
+        restyle(site, before, after)
+        stdout = build_ok(site, *options)
+        assert "2 written" in stdout and "2 removed" in stdout, stdout
+        clean = tmp_path / f"clean-{after.count('/')}"
+        build_ok(site, "--output", clean, "--clean")
+        assert tree(out) == {**tree(clean), "CNAME": b"example.org\n"}
+    assert (out / "posts" / "a.html").is_file()
+
+
+def test_a_folder_with_a_foreign_file_is_not_replaced_by_a_file(tmp_path: Path) -> None:
+    """The same change of style, but the user keeps a file of their own in the folder:
+    the build fails, naming the folder, and changes nothing."""
+    site = make_site(tmp_path, STYLE_SITE)
+    build_ok(site)
+    out = site / "build"
+    (out / "posts" / "b.html" / "mine.txt").write_text("mine\n")
+    before = snapshot(out)
+    restyle(site, FOLDERS, FILES)
+    code, _, stderr = run_cli("build", site)
+    assert code == 1
+    assert f"posts{os.sep}b.html is a folder where the site writes a file" in stderr, stderr
+    assert snapshot(out) == before

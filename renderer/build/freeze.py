@@ -35,11 +35,11 @@ from ..routing import Target
 from ..site import Site
 from ..symlinks import leads_out
 from .ahead import read_pages_ahead
-from .journal import JOURNAL_PREFIX, describe, recover, remove_stale_staging, try_lock
+from .journal import JOURNAL_PREFIX, describe, recover
 from .links import LinkCheck
 from .markdown_store import MarkdownStore
 from .page_cache import PageCache
-from .publish import commit
+from .publish import commit, swap_possible
 from .rendering import (
     Progress,
     Rendering,
@@ -55,7 +55,14 @@ from .signals import (
     timeout_error,
 )
 from .skipped import link_warnings, remember_skipped, skipped_links, source_warnings
-from .staging import Staging, cache_folder, check_output_folder, staging_place
+from .staging import (
+    Staging,
+    cache_folder,
+    check_output_folder,
+    remove_stale_staging,
+    staging_place,
+    try_lock,
+)
 from .state import BuildState, GlobMatch, ListingRecord, OutputEntry, glob_match
 from .workers import grace
 
@@ -106,10 +113,12 @@ def plural(count: int, noun: str) -> str:
 def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = False,
           strict: bool = False, jobs: int = 1, clean: bool = False,
           progress: Progress | None = None, warn: Warn | None = None,
-          timeout: float | None = DEFAULT_TIMEOUT, now: int | None = None) -> BuildResult:
+          timeout: float | None = DEFAULT_TIMEOUT, now: int | None = None,
+          swap: bool | None = None) -> BuildResult:
     """Build the site in `site_dir` as of `now` (ns since the epoch; by default, the time
     it starts: pages dated after it are left out unless [site] future = true). On a
     SiteError nothing in the output has changed; an OSError (a full disk) is one too.
+    `swap` (by default `[build] swap`): exchange the new tree with the output folder.
     `timeout`: the seconds a page may take to render (None: no limit). Ctrl+C and SIGTERM
     raise `Interrupted` (signals.py), with the workers stopped and the staging folder
     removed."""
@@ -134,7 +143,7 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
             remove_stale_staging(*staging_place(cache, config.output))
             return _build(config, cache, name, drafts=drafts, strict=strict, jobs=jobs,
                           clean=clean, progress=progress, warn=warn, timeout=timeout,
-                          now=now)
+                          now=now, swap=config.build.swap if swap is None else swap)
         except storage_errors() as error:  # a full disk, a folder not writable
             raise SiteError(f"{describe(error)}; the output folder is as it was") from None
         finally:
@@ -143,7 +152,7 @@ def build(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
 
 def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: bool,
            jobs: int, clean: bool, progress: Progress | None, warn: Warn,
-           timeout: float | None, now: int | None) -> BuildResult:
+           timeout: float | None, now: int | None, swap: bool) -> BuildResult:
     started = time.perf_counter()
     started_ns = time.time_ns()  # files changed after this are not trusted (Stamps)
     now = started_ns if now is None else now  # the clock pages' dates are compared with
@@ -158,7 +167,8 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
         markdown.clear()
     site = Site(config, drafts=drafts, markdown_cache=markdown, page_cache=pages,
                 url_memo=state.urls, now=now)
-    staging = Staging.beside(cache, out)
+    swap = swap and swap_possible(out, warn)
+    staging = Staging.beside(cache, out, swap)
     try:
         changes = Changes.since(state, pages, site)
         hashed = read_pages_ahead(site, pages, jobs) if not state.outline else {}
@@ -190,7 +200,7 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
         result.static = sum(1 for t in targets.values() if t.route is None)
         result.pages = len(targets) - result.static
         written = commit(staging, rendered, targets, out, cache / f"manifest-{name}.json",
-                         cache / f"{JOURNAL_PREFIX}{name}.json", warn)
+                         cache / f"{JOURNAL_PREFIX}{name}.json", warn, swap)
         result.written, result.unchanged, result.removed = \
             written.written, written.unchanged, written.removed
         result.written_paths, result.removed_paths = written.written_paths, written.removed_paths

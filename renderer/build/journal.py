@@ -10,19 +10,9 @@ moved into the staging folder's `old/`, and goes back. A commit cut short by a k
 leaves the journal behind, and the next command rolls it forward: everything in it was
 already rendered and written, so finishing it needs no work of the site, only renames.
 
-Why not build the whole new tree beside the output and swap the two folders at once
-(renameat2 RENAME_EXCHANGE)? Readers would never see a mix, but the output folder would
-become another folder: a `python -m http.server` started inside it, a container that
-bind-mounts it or a shell in it would keep the old, deleted one. And every rebuild
-would link every unchanged file into the new tree and unlink the old tree: 10,000
-operations after editing one post of 5,000. Here a rebuild's commit costs what it
-changes, each file is replaced atomically, and the folder stays the one the user has.
-
-Who is running: each build holds a lock (`flock`) on `lock-<output>` in the cache
-and on the `lock` file of its staging folder; the kernel drops both when the process
-dies, however it dies. A journal or a staging folder whose lock is free is left from a
-build that is gone. Without `fcntl` (Windows) no lock is taken and nothing is treated as
-stale but a journal found by the next build into the same output.
+With `[build] swap` the plan is one exchange of folders instead (publish.py): the
+journal holds the new tree's inode, and the output's inode tells the next command
+whether the exchange happened.
 """
 
 from __future__ import annotations
@@ -32,32 +22,23 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ..errors import SiteError, display_path
+from .staging import (
+    STAGING_PREFIX,
+    exchange,
+    keep,
+    locks,
+    process_gone,
+    remove_folder,
+    remove_stale_staging,
+    replace,
+    set_aside,
+    try_lock,
+)
 
 JOURNAL_PREFIX = "commit-"
-STAGING_PREFIX = "staging-"
-
-fcntl: Any
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
-
-
-def try_lock(path: Path | str) -> IO[bytes] | None:
-    """Hold an exclusive lock on the file at `path` (made if missing) until the returned
-    file is closed or the process ends; None if another process holds it."""
-    handle = open(path, "a+b")  # noqa: SIM115 - kept open: it is the lock
-    if fcntl is None:
-        return handle
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
-    return handle
 
 
 @dataclass
@@ -70,10 +51,13 @@ class Journal:
     staging: str  # the staging folder: `old/` keeps what the commit replaced or deleted
     tree: bool = False  # the staged tree becomes the output folder in one rename
     clear: list[str] = field(default_factory=list)  # earlier files where folders go
+    clear_folders: list[str] = field(default_factory=list)  # earlier folders where files go
     folders: list[str] = field(default_factory=list)  # to make, parents first
     moves: list[tuple[str, str]] = field(default_factory=list)  # (staged file, output)
     deletes: list[str] = field(default_factory=list)  # the earlier build's, not produced
     manifest: str | None = None  # the manifest, replaced by the new one (staged_manifest)
+    # The staged tree's (device, inode): it is exchanged with the output folder (swap).
+    swap: tuple[int, int] | None = None
     _undo: list[tuple[str, str, str | None]] = field(default_factory=list, repr=False)
 
     @property
@@ -90,7 +74,8 @@ class Journal:
             temporary.write_text(json.dumps({
                 "version": 1, "output": self.output, "staging": self.staging,
                 "tree": self.tree, "clear": self.clear, "folders": self.folders,
-                "moves": self.moves, "deletes": self.deletes, "manifest": self.manifest}))
+                "moves": self.moves, "deletes": self.deletes, "manifest": self.manifest,
+                "clear_folders": self.clear_folders, "swap": self.swap}))
             os.replace(temporary, self.path)
         except BaseException:
             temporary.unlink(missing_ok=True)
@@ -107,15 +92,18 @@ class Journal:
         if not isinstance(value, dict) or value.get("version") != 1:
             raise ValueError("a journal of another shape")
         journal = cls(path, str(value["output"]), str(value["staging"]), bool(value["tree"]),
-                      list(value["clear"]), list(value["folders"]),
-                      [(str(a), str(b)) for a, b in value["moves"]], list(value["deletes"]),
-                      value["manifest"])
+                      clear=list(value["clear"]), folders=list(value["folders"]),
+                      moves=[(str(a), str(b)) for a, b in value["moves"]],
+                      deletes=list(value["deletes"]), manifest=value["manifest"],
+                      clear_folders=list(value.get("clear_folders", [])),
+                      swap=_inode(value.get("swap")))
         name = hashlib.blake2b(journal.output.encode(), digest_size=8).hexdigest()
         staging = journal.staging
         if path.name != f"{JOURNAL_PREFIX}{name}.json" or STAGING_PREFIX not in staging \
                 or not os.path.isabs(staging) or not all(
                     isinstance(relative, str) and is_inside(relative)
                     for relative in (*journal.clear, *journal.folders, *journal.deletes,
+                                     *journal.clear_folders,
                                      *(output for _, output in journal.moves))) \
                 or not all(os.path.normpath(staged) == staged and (
                     os.path.dirname(staged) == staging
@@ -134,7 +122,10 @@ class Journal:
         copied: set[str] = set()
         old = os.path.join(self.staging, "old")
         try:
-            if self.tree:
+            if self.swap is not None:
+                exchange(self._tree, os.path.realpath(self.output))
+                self._undo.append(("exchanged", "", None))
+            elif self.tree:
                 self._tree_into_place()
             else:
                 os.makedirs(old, exist_ok=True)
@@ -148,12 +139,16 @@ class Journal:
         self.path.unlink(missing_ok=True)
         return copied
 
+    @property
+    def _tree(self) -> str:
+        return os.path.join(self.staging, "tree")
+
     def _tree_into_place(self) -> None:
         out = self.output
         if os.path.isdir(out) and not os.path.islink(out):
             os.rmdir(out)  # empty (the build checked): the tree takes its place
             self._undo.append(("removed-folder", out, None))
-        os.rename(os.path.join(self.staging, "tree"), out)
+        os.rename(self._tree, out)
         self._undo.append(("tree", out, None))
 
     def _apply_files(self, old: str, copied: set[str]) -> None:
@@ -165,9 +160,9 @@ class Journal:
             number += 1
             return os.path.join(old, str(number))
 
-        for relative in self.clear:
+        for relative in self.clear + self.clear_folders:
             aside = backup()
-            os.rename(os.path.join(out, relative), aside)
+            set_aside(os.path.join(out, relative), aside)
             self._undo.append(("deleted", relative, aside))
         for relative in self.folders:
             path = os.path.join(out, relative)
@@ -179,10 +174,7 @@ class Journal:
             kept: str | None = None
             if os.path.lexists(target):
                 kept = backup()
-                try:
-                    os.link(target, kept, follow_symlinks=False)
-                except OSError:  # no hard links here (FAT): moved aside for a moment
-                    os.rename(target, kept)
+                keep(target, kept)
             self._undo.append(("moved", relative, kept))
             if not replace(staged, target):
                 copied.add(relative)
@@ -190,7 +182,7 @@ class Journal:
             path = os.path.join(out, relative)
             if os.path.isfile(path) or os.path.islink(path):
                 aside = backup()
-                os.rename(path, aside)
+                set_aside(path, aside)
                 self._undo.append(("deleted", relative, aside))
 
     def undo(self) -> None:
@@ -200,18 +192,20 @@ class Journal:
         for action, relative, kept in reversed(self._undo):
             path = os.path.join(self.output, relative)
             try:
-                if action == "tree":
-                    os.rename(path, os.path.join(self.staging, "tree"))
+                if action == "exchanged":
+                    exchange(self._tree, os.path.realpath(self.output))
+                elif action == "tree":
+                    os.rename(path, self._tree)
                 elif action == "removed-folder":
                     os.mkdir(path)
                 elif action == "made":
                     os.rmdir(path)
                 elif action == "moved" and kept is not None:
-                    os.replace(kept, path)
+                    replace(kept, path)
                 elif action == "moved":
                     os.unlink(path)
                 elif action == "deleted" and kept is not None:
-                    os.rename(kept, path)
+                    set_aside(kept, path)
             except OSError as error:
                 failed.append(f"{relative}: {error.strerror}")
         self._undo.clear()
@@ -234,11 +228,18 @@ class Journal:
 
     # -- at the next start: roll forward ----------------------------------------------
 
-    def roll_forward(self) -> None:
-        """Finish a commit a killed build started (each step is skipped once done)."""
+    def roll_forward(self) -> bool:
+        """Finish a commit a killed build started (each step is skipped once done); or
+        discard an exchange that did not happen (False)."""
         out = self.output
-        if self.tree:
-            tree = os.path.join(self.staging, "tree")
+        if self.swap is not None:
+            if _inode_of(out) != self.swap:  # not exchanged: the output is the old build
+                if self.manifest is not None:
+                    Path(self.staged_manifest).unlink(missing_ok=True)
+                self.path.unlink(missing_ok=True)
+                return False
+        elif self.tree:
+            tree = self._tree
             if os.path.isdir(tree):
                 with contextlib.suppress(OSError):
                     os.rmdir(out)  # an empty folder: the tree takes its place
@@ -250,6 +251,10 @@ class Journal:
                 path = os.path.join(out, relative)
                 if os.path.isfile(path) or os.path.islink(path):
                     os.unlink(path)
+            for relative in self.clear_folders:
+                path = os.path.join(out, relative)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    remove_folder(path)
             for relative in self.folders:
                 os.makedirs(os.path.join(out, relative), exist_ok=True)
             for staged, relative in self.moves:
@@ -263,6 +268,25 @@ class Journal:
             os.replace(self.staged_manifest, self.manifest)
         self._remove_emptied_folders()
         self.path.unlink(missing_ok=True)
+        return True
+
+
+def _inode_of(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _inode(value: Any) -> tuple[int, int] | None:
+    """A (device, inode) pair as the journal keeps it (a JSON list); None if it is none."""
+    if value is None:
+        return None
+    device, inode = value
+    if not isinstance(device, int) or not isinstance(inode, int):
+        raise ValueError("an inode that is not a number")
+    return device, inode
 
 
 def is_inside(relative: str) -> bool:
@@ -270,32 +294,6 @@ def is_inside(relative: str) -> bool:
     parts = relative.split("/")
     return bool(relative) and not relative.startswith("/") and "\\" not in relative \
         and "\0" not in relative and all(part not in ("", ".", "..") for part in parts)
-
-
-def replace(source: str, target: str) -> bool:
-    """Atomically put `source` at `target`: a rename, or where the two are on different
-    file systems (a bind mount), a copy to a temporary file beside the target, renamed;
-    the temporary file is removed on failure. False when it was copied."""
-    try:
-        os.replace(source, target)
-        return True
-    except OSError as error:
-        import errno
-
-        if error.errno != errno.EXDEV:
-            raise
-    import shutil
-
-    folder, name = os.path.split(target)
-    temporary = os.path.join(folder, f".{name}.renderer-tmp")
-    try:
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return False
 
 
 def recover(cache: Path, warn: Any) -> None:
@@ -323,68 +321,26 @@ def recover(cache: Path, warn: Any) -> None:
                 path.unlink(missing_ok=True)
                 continue
             try:
-                journal.roll_forward()
+                finished = journal.roll_forward()
             except OSError as error:
                 raise SiteError(f"could not finish the commit of an interrupted build into "
                                 f"{display_path(Path(journal.output))}: "
                                 f"{describe(error)}; free the space and run renderer again "
                                 "(the journal is kept)", file=path) from None
-            warn(f"finished the commit of an interrupted build into "
-                 f"{display_path(Path(journal.output))}")
+            where = display_path(Path(journal.output))
+            warn(f"finished the commit of an interrupted build into {where}" if finished else
+                 f"an interrupted build into {where} had not exchanged its folder yet: the "
+                 "output is the build before it")
             remove_folder(journal.staging)
         finally:
             lock.close()
     remove_stale_staging(cache, STAGING_PREFIX)
     for entry in os.scandir(cache):  # `.<file>.<pid>.tmp`: half-written by a killed build
         name = entry.name
-        if name.startswith(".") and name.endswith(".tmp") and fcntl is not None \
-                and _gone(f"staging-{name.rsplit('.', 2)[-2]}"):
+        if name.startswith(".") and name.endswith(".tmp") and locks \
+                and process_gone(f"staging-{name.rsplit('.', 2)[-2]}"):
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
-
-
-def remove_stale_staging(folder: Path, prefix: str) -> None:
-    """Remove the staging folders named `prefix`* in `folder` whose build is gone."""
-    try:
-        names = [entry.name for entry in os.scandir(folder)
-                 if entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False)]
-    except OSError:
-        return
-    if fcntl is None:
-        return
-    for name in names:
-        path = folder / name
-        lock = try_lock(path / "lock") if (path / "lock").exists() else None
-        if lock is None and (path / "lock").exists():
-            continue  # held: that build is running
-        if lock is None and not _gone(name):
-            continue  # without a lock (an older renderer): its process may still run
-        try:
-            remove_folder(str(path))
-        finally:
-            if lock is not None:
-                lock.close()
-
-
-def _gone(name: str) -> bool:
-    """Whether the process named in a staging folder's name (`staging-<pid>-...`) is
-    gone; a name without one is of an older renderer, whose builds have ended."""
-    parts = name.rsplit("staging-", 1)[-1].split("-")
-    if not parts[0].isdigit():
-        return True
-    try:
-        os.kill(int(parts[0]), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
-def remove_folder(path: str) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def describe(error: Exception) -> str:

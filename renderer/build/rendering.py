@@ -175,12 +175,12 @@ def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
                last_digest: str | None = None, limit: float | None = None) -> Rendering:
     """Render one target into the staging folder, unless the output folder already
     holds these very bytes (most files of most rebuilds). It is not looked at when it
-    cannot hold them: the output folder was empty (`staging.tree`), or `last_digest`,
+    cannot hold them: the output folder was empty (`staging.empty`), or `last_digest`,
     the digest of what the last build wrote there, is another (a stat of each of 5,000
     pages after editing the base template). A render may take `limit` seconds."""
     rendered = render_in_time(site, target, limit)
     digest = bytes_digest(rendered.body)
-    held = None if staging.tree or last_digest is not None and last_digest != digest else \
+    held = None if staging.empty or last_digest is not None and last_digest != digest else \
         _holds(os.path.join(site.config.output, target.output), rendered.body)
     stamp = _write(staging.path(target.output), rendered.body) if held is None else held
     return rendering_of(target, rendered, digest, shared, staged=held is None, stamp=stamp)
