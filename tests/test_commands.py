@@ -152,8 +152,10 @@ def test_a_missing_site_folder_is_named_as_missing(tmp_path: Path) -> None:
         assert "nope' does not exist" in stderr, stderr
 
 
-def test_verbose_build_lists_each_file_and_what_happened(blog: Path) -> None:
-    code, stdout, stderr = run_cli("build", blog, "-v")
+@pytest.mark.parametrize("commit", [(), ("--swap",)], ids=["file-by-file", "swap"])
+def test_verbose_build_lists_each_file_and_what_happened(blog: Path,
+                                                          commit: tuple[str, ...]) -> None:
+    code, stdout, stderr = run_cli("build", blog, "-v", *commit)
     assert code == 0, stderr
     lines = [line.strip() for line in stdout.splitlines() if line.startswith("  ")]
     produced = sorted(str(p.relative_to(blog / "build")) for p in (blog / "build").rglob("*")
@@ -163,12 +165,14 @@ def test_verbose_build_lists_each_file_and_what_happened(blog: Path) -> None:
     assert "0 removed" in stdout
     post = blog / "content/posts/first-steps.md"
     post.write_text(post.read_text() + "\nMore text.\n")
-    code, stdout, stderr = run_cli("build", blog, "-v")
+    code, stdout, stderr = run_cli("build", blog, "-v", *commit)
     assert code == 0, stderr
     changed = [line.strip() for line in stdout.splitlines() if line.startswith("  ")]
     assert any(line.endswith(": rendered, written") for line in changed), stdout
     assert len(changed) < len(lines), stdout
     post.unlink()
-    code, stdout, stderr = run_cli("build", blog, "-v")
+    code, stdout, stderr = run_cli("build", blog, "-v", *commit)
     assert code == 0, stderr
-    assert any(line.strip().endswith(": removed") for line in stdout.splitlines()), stdout
+    removed = [line.strip() for line in stdout.splitlines() if line.endswith(": removed")]
+    assert "posts/first-steps/index.html: removed" in removed, stdout
+    assert not (blog / "build/posts/first-steps/index.html").exists()
