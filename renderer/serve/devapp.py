@@ -18,6 +18,8 @@ from ..config import CONFIG_NAME
 from ..errors import RenderTimeout, SiteError, timeout_error
 from ..symlinks import refusal
 from . import devpages
+from .checker import Checker
+from .devpages import cockpit
 from .watchdog import Watchdog
 
 DEV_PREFIX = "/_renderer/"
@@ -34,6 +36,7 @@ class DevApp(RendererApp):
         super().__init__(site_dir, drafts=drafts)
         self.future = True if drafts else None  # pages dated in the future: shown, marked
         self.watchdog = Watchdog(timeout)
+        self.checker = Checker(self, self.watchdog)  # started by `serve` (server.py)
 
     def respond(self, request: Request) -> Response:
         try:
@@ -51,6 +54,8 @@ class DevApp(RendererApp):
         if request.method not in ("GET", "HEAD"):
             return MethodNotAllowed(valid_methods=["GET", "HEAD"]).get_response()
         try:
+            if request.path in cockpit.PATHS:  # the badge's status, the inspector
+                return cockpit.respond(self, self.checker, request)
             return devpages.respond(self, request)
         except SiteError as error:
             return self.error_response(error, request)
@@ -67,8 +72,10 @@ class DevApp(RendererApp):
         return self.error_response(error, request)
 
     def changed(self, paths: Iterable[Path]) -> None:
+        paths = list(paths)
         super().changed(paths)
         self._said = None
+        self.checker.restart(paths)
 
     def say_skipped(self) -> None:
         """Log each symbolic link the site skipped (it leads out of the site folder), and

@@ -1,0 +1,280 @@
+"""The background check of `renderer serve`: every URL rendered, out of the page's way.
+
+After the start and after every edit, one thread renders the site's pages through the
+same `Site.render_target` as a request, and keeps for each page its error (with file and
+line), its broken links, its render time and its dependency record. `/_renderer/`, the
+badge and the inspector read what it found (`Checker.report`, `reading`, `result`).
+
+It stays out of the way of the page being looked at:
+
+- one thread, so at most one page of the check renders at a time;
+- it starts `DELAY` seconds after an edit, when the open pages have asked for their
+  reload already, and before each page it waits while any request renders, and until
+  `QUIET` seconds after the last one ended (the watchdog knows them: `busy`);
+- an edit cancels the running pass between two pages and starts another, which
+  renders again only the pages whose record read a changed file, the pages that failed,
+  and new URLs (all of them after `site.toml` changed).
+
+Its renders are watched by the same watchdog as requests, so `--timeout` stops a stuck
+one. Every field it shares with request threads is read and written under `_lock`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..app import RendererApp
+from ..errors import RenderTimeout, SiteError, display_path, timeout_error
+from ..linkscan import BrokenLinks, Origins, links_in
+from ..routing import Target
+from ..site import Site
+from .watchdog import Watchdog
+
+logger = logging.getLogger("renderer")
+DELAY = 0.5  # seconds after an edit before the check starts: the reloads come first
+QUIET = 0.1  # seconds after the last request's render before the check goes on
+IDLE_POLL = 0.01  # how often a waiting check looks again
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One page as the check last rendered it."""
+
+    url: str
+    output: str
+    rule: int
+    seconds: float
+    error: SiteError | None
+    files: frozenset[Path] = frozenset()
+    meta: frozenset[Path] = frozenset()  # Markdown pages of which only the front matter
+    globs: frozenset[str] = frozenset()
+    links: tuple[str, ...] = ()
+    broken: tuple[str, ...] = ()  # one line per broken link, "file:line: link to ..."
+
+    def reads(self, path: Path) -> bool:
+        """Whether an edit to `path` may change this page (the dependency record)."""
+        return path in self.files or path in self.meta \
+            or any(fnmatch.fnmatch(str(path), pattern) for pattern in self.globs)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the check found so far, for `/_renderer/` and the badge."""
+
+    started: bool
+    running: bool
+    checked: int
+    total: int
+    version: int  # counts every change of what the check found
+    site_error: SiteError | None = None
+    failing: tuple[Checked, ...] = ()
+    broken: tuple[tuple[str, str], ...] = ()  # (URL, line)
+
+    @property
+    def problems(self) -> int:
+        return len(self.failing) + len(self.broken) + (self.site_error is not None)
+
+
+@dataclass
+class _State:
+    """The check's findings; only ever touched under `Checker._lock`."""
+
+    results: dict[str, Checked] = field(default_factory=dict)  # by output path
+    unchecked: set[str] = field(default_factory=set)
+    outputs: frozenset[str] = frozenset()  # the page targets the results are of
+    changed: set[Path] | None = None  # changed since the last pass began (None: all)
+    site: Site | None = None
+    site_error: SiteError | None = None
+    running: bool = False
+    version: int = 0
+
+
+class Checker:
+    """The background check of one dev app; `start` it once, `restart` it on every edit."""
+
+    def __init__(self, app: RendererApp, watchdog: Watchdog) -> None:
+        self.app = app
+        self.watchdog = watchdog
+        self._lock = threading.Lock()
+        self._state = _State()
+        self._wake = threading.Event()
+        self._cancel = threading.Event()
+        self._stop = threading.Event()
+        self._due = 0.0
+        self._thread: threading.Thread | None = None
+
+    # -- control (any thread) --------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="check", daemon=True)
+        self._thread.start()
+        self.restart(None)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._cancel.set()
+        self._wake.set()
+
+    def restart(self, paths: Iterable[Path] | None) -> None:
+        """Files changed (None: anything may have): stop the running pass between two
+        pages, and check again what they fed, `DELAY` seconds from now."""
+        with self._lock:
+            state = self._state
+            if paths is None or state.changed is None:
+                state.changed = None
+            else:  # as the app compares them: as named and as resolved
+                state.changed |= {Path(os.path.abspath(p)) for p in paths}
+                state.changed |= {Path(p).resolve() for p in paths}
+            self._due = time.monotonic() + DELAY
+        self._cancel.set()
+        self._wake.set()
+
+    # -- what it found (any thread) --------------------------------------------------------
+
+    def report(self) -> Report:
+        with self._lock:
+            state = self._state
+            results = sorted(state.results.values(), key=lambda r: r.url)
+            return Report(self._thread is not None, state.running,
+                          len(state.outputs) - len(state.unchecked), len(state.outputs),
+                          state.version, state.site_error,
+                          tuple(r for r in results if r.error is not None),
+                          tuple((r.url, line) for r in results for line in r.broken))
+
+    def result(self, output: str) -> Checked | None:
+        with self._lock:
+            return self._state.results.get(output)
+
+    def reading(self, path: Path) -> list[Checked]:
+        """The pages whose last check read `path`: what an edit to it will change."""
+        with self._lock:
+            found = [r for r in self._state.results.values() if r.reads(path)]
+        return sorted(found, key=lambda r: r.url)
+
+    # -- the check's thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            while (remaining := self._due - time.monotonic()) > 0:
+                if self._stop.wait(remaining):
+                    return
+            try:
+                self._pass()
+            except Exception:  # a bug in renderer: said, and the server lives on
+                logger.exception("internal error in the background check (a bug in renderer)")
+
+    def _pass(self) -> None:
+        with self._lock:
+            self._cancel.clear()
+            changed, self._state.changed = self._state.changed, set()
+        if not self._wait_idle():
+            return
+        try:
+            site = self.app.site
+            targets = site.targets()
+        except SiteError as error:
+            with self._lock:
+                self._state = _State(site_error=error, version=self._state.version + 1)
+            return
+        pages = {output: t for output, t in targets.items() if t.route is not None}
+        links = BrokenLinks(targets, site.config.base_path, site.config.build.ignore_links)
+        origins = Origins(site.config.root, site.config.templates, site.config.base_path)
+        todo = self._plan(site, pages, changed, links, origins)
+        for output in todo:
+            if self._cancel.is_set() or not self._wait_idle():
+                return
+            result = self._check(site, pages[output], links, origins)
+            with self._lock:
+                self._state.results[output] = result
+                self._state.unchecked.discard(output)
+                self._state.version += 1
+        with self._lock:
+            self._state.running = bool(self._state.unchecked)
+            self._state.version += 1
+
+    def _plan(self, site: Site, pages: dict[str, Target], changed: set[Path] | None,
+              links: BrokenLinks, origins: Origins) -> list[str]:
+        """Mark what this pass renders (and drop pages the site no longer makes); the
+        broken links of the others are looked at again when the URL list changed."""
+        with self._lock:
+            state = self._state
+            fresh = site is not state.site or changed is None
+            relinked = state.outputs != pages.keys()
+            kept = {o: r for o, r in state.results.items() if o in pages}
+        if relinked:
+            kept = {o: self._relink(site, r, pages[o], links, origins) for o, r in kept.items()}
+        stale = {o for o, r in kept.items() if fresh or r.error is not None
+                 or any(r.reads(path) for path in changed or ())}
+        with self._lock:
+            state = self._state
+            state.site, state.site_error = site, None
+            state.results = kept
+            state.outputs = frozenset(pages)
+            state.unchecked = ((state.unchecked & state.outputs) | stale
+                               | (state.outputs - kept.keys()))
+            state.running = bool(state.unchecked)
+            state.version += 1
+            return sorted(state.unchecked)
+
+    def _wait_idle(self) -> bool:
+        """Wait while requests render; False when an edit or the stop came meanwhile."""
+        while self.watchdog.busy(QUIET):
+            if self._cancel.wait(IDLE_POLL):
+                return False
+        return not self._cancel.is_set()
+
+    def _check(self, site: Site, target: Target, links: BrokenLinks,
+               origins: Origins) -> Checked:
+        assert target.route is not None
+        started = time.perf_counter()
+        try:
+            try:
+                with self.watchdog.watching(target.url, background=True):
+                    rendered = site.render_target(target)
+            except RenderTimeout as stop:
+                raise timeout_error(f"rendering {target.url}", self.watchdog.limit or 0,
+                                    stop.__traceback__, self.app.site_dir,
+                                    "the limit is renderer serve --timeout SECONDS") from None
+        except SiteError as error:
+            return Checked(target.url, target.output, target.route.index,
+                           time.perf_counter() - started, error)
+        except Exception as error:  # a bug in renderer: listed like a page's error
+            return Checked(target.url, target.output, target.route.index,
+                           time.perf_counter() - started,
+                           SiteError(f"internal error in renderer: {type(error).__name__}: "
+                                     f"{error}"))
+        seconds = time.perf_counter() - started
+        found = tuple(sorted(links_in(rendered.body))) \
+            if rendered.media_type.startswith("text/html") else ()
+        result = Checked(target.url, target.output, target.route.index, seconds, None,
+                         rendered.dependencies, rendered.meta, rendered.globs, found)
+        return self._relink(site, result, target, links, origins)
+
+    def _relink(self, site: Site, result: Checked, target: Target, links: BrokenLinks,
+                origins: Origins) -> Checked:
+        """`result` with the broken links among its links, each with where it came from."""
+        problems = links.of(result.url, result.links)
+        if not problems and not result.broken:
+            return result
+        config = site.config
+        read = [p.relative_to(config.root).as_posix() for p in result.files
+                if p.is_relative_to(config.root)]
+        template = config.templates / target.route.template if target.route else None
+        lines = []
+        for link, url, kind in problems:
+            origin = origins.find(link, read, template)
+            where = "" if origin is None else display_path(config.root / origin[0]) + (
+                f":{origin[1]}" if origin[1] else "")
+            what = f"outside the base path {config.base_path}" if kind == "outside" \
+                else "a URL the site does not produce"
+            lines.append(f"{where + ': ' if where else ''}link to {link} ({url}), {what}")
+        return replace(result, broken=tuple(lines))
