@@ -133,6 +133,8 @@ class Checker:
                 state.changed |= {Path(os.path.abspath(p)) for p in paths}
                 state.changed |= {Path(p).resolve() for p in paths}
             self._due = time.monotonic() + DELAY
+            state.running = True  # due: the badge does not say "done" meanwhile
+            state.version += 1
         self._cancel.set()
         self._wake.set()
 
@@ -183,7 +185,8 @@ class Checker:
             targets = site.targets()
         except SiteError as error:
             with self._lock:
-                self._state = _State(site_error=error, version=self._state.version + 1)
+                self._state = _State(site_error=error, version=self._state.version + 1,
+                                     running=self._cancel.is_set())
             return
         pages = {output: t for output, t in targets.items() if t.route is not None}
         links = BrokenLinks(targets, site.config.base_path, site.config.build.ignore_links)
@@ -198,7 +201,7 @@ class Checker:
                 self._state.unchecked.discard(output)
                 self._state.version += 1
         with self._lock:
-            self._state.running = bool(self._state.unchecked)
+            self._state.running = bool(self._state.unchecked) or self._cancel.is_set()
             self._state.version += 1
 
     def _plan(self, site: Site, pages: dict[str, Target], changed: set[Path] | None,

@@ -84,9 +84,10 @@ def inspect_url(app: DevApp, site: Site, checker: Checker, url: str) -> dict[str
     config = site.config
     render = render_now(app, site, target)
     checked = checker.result(target.output)
+    line = config.line_of("routes", route.index, "url") or route.line
     return {**context, "missing": None, "static": None,
             "rule": {"url": route.url, "name": route.name, "each": route.each,
-                     "location": f"{display_path(config.file)}:{route.line}"},
+                     "location": f"{display_path(config.file)}:{line}"},
             "templates": template_tree(site.templates.env, route.template),
             "render": render, "error": render.error,
             "files": files_read(site, render.files),
