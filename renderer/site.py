@@ -22,7 +22,7 @@ from .fields import describe
 from .filters import SiteURL, url_list
 from .mdlinks import MarkdownLinks
 from .pagination import Sequences
-from .records import EARLIEST, LATEST, FrontMatterCache, Record
+from .records import EARLIEST, LATEST, Change, FrontMatterCache, Record
 from .routing import (
     Router,
     Target,
@@ -223,21 +223,22 @@ class Site:
                         frozenset(record.globs), frozenset(record.meta),
                         frozenset(record.warnings), (record.after, record.before))
 
-    def invalidate(self, paths: set[Path]) -> None:
-        """Forget what was read from `paths` (serve calls this on every edit). The URL
-        list is kept unless what it was made from changed: with 5,000 posts, an edit to
-        one post's text must not enumerate them all again."""
+    def invalidate(self, paths: set[Path]) -> Change:
+        """Forget what was read from `paths` (serve calls this on every edit), and say how
+        they changed. The URL list is kept unless what it was made from changed: with
+        5,000 posts, an edit to one post's text must not enumerate them all again."""
         change = self.sources.invalidate(paths)
         self.converter.invalidate(paths)
         self.assets.invalidate(paths)
         if self._templates is not None:  # made already (see `templates`)
             self._templates.invalidate(paths)
         if self._targets is None:
-            return
+            return change
         computed = any(r.each_function for r in self.config.routes) \
             or any(spec.kind == "python" for spec in self.config.sources.values())
         if change.touches(self._targets_record) or computed and change.opaque(self.config):
             self._targets = None
+        return change
 
     # -- internals ----------------------------------------------------------------------
 

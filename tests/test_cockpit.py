@@ -8,6 +8,7 @@ A real `renderer serve` process on real files; the check is waited for through
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from renderer import create_app
 
 FAILING_POST = "---\ntitle: Doomed\nfail: true\n---\nNobody opens this post.\n"
 HOSTILE = "<script>alert(1)</script>"
+TIMES = re.compile(r'<span class="times">(\d+)</span>')
 
 
 @pytest.fixture
@@ -75,6 +77,38 @@ def test_the_check_finds_what_nobody_opened_and_forgets_it_once_fixed(site: Path
         preview = server.get("/_renderer/").text
         assert "link to /lost/" not in preview and "No page fails" in preview
         server.check_alive()
+
+
+def times(reply: Reply) -> int:
+    """How often the check rendered the page an inspector's reply is about (0: never)."""
+    found = TIMES.search(reply.text)
+    return int(found.group(1)) if found else 0
+
+
+def renders(server: Server) -> dict[str, int]:
+    """How often the check rendered each page, as the inspector says."""
+    urls = ("/", "/posts/hello/", "/about/", "/stats.json", "/feed.xml", "/bare/", "/404.html")
+    return {url: times(server.get(f"/_renderer/inspect?url={url}")) for url in urls}
+
+
+def test_an_edit_checks_again_only_the_pages_it_touched(site: Path) -> None:
+    hello = site / "content/posts/hello.md"
+    with running(site) as server:
+        assert checked(server, 0)["renders"] == 7
+        before = renders(server)
+        assert set(before.values()) == {1}
+        write(hello, hello.read_text() + "\nA new last line.\n")  # the body: one page read it
+        server.wait_for("/_renderer/inspect?url=/posts/hello/", lambda r: times(r) > 1)
+        checked(server, 0)
+        after = renders(server)
+        assert {url for url in after if after[url] > before[url]} == {"/posts/hello/"}
+
+        write(hello, hello.read_text().replace("title: Hello", "title: Hi"))  # its title too
+        server.wait_for("/_renderer/inspect?url=/", lambda r: times(r) > 1)
+        checked(server, 0)
+        again = renders(server)
+        assert {url for url in again if again[url] > after[url]} \
+            == {"/posts/hello/", "/", "/stats.json"}  # what lists the posts; not /about/
 
 
 def test_a_broken_site_toml_is_one_problem_and_the_check_starts_again(site: Path) -> None:

@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-import os
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..app import RendererApp
 from ..errors import RenderTimeout, SiteError, display_path, timeout_error
 from ..linkscan import BrokenLinks, Origins, links_in
+from ..records import Change
 from ..routing import Target
 from ..site import Site
 from .watchdog import Watchdog
@@ -57,6 +56,13 @@ class Checked:
     globs: frozenset[str] = frozenset()
     links: tuple[str, ...] = ()
     broken: tuple[str, ...] = ()  # one line per broken link, "file:line: link to ..."
+    times: int = 1  # how often the check rendered this URL since the start
+
+    def touched(self, change: Change) -> bool:
+        """Whether the change may change this page: as `Change.touches` says of a record
+        (a page whose front matter alone it read is not touched by an edit of the body)."""
+        return not change.bodies.isdisjoint(self.files) \
+            or any(self.reads(path) for path in change.paths)
 
     def reads(self, path: Path) -> bool:
         """Whether an edit to `path` may change this page (the dependency record)."""
@@ -73,6 +79,7 @@ class Report:
     checked: int
     total: int
     version: int  # counts every change of what the check found
+    renders: int  # pages rendered since the start (an edit renders only what it touched)
     site_error: SiteError | None = None
     failing: tuple[Checked, ...] = ()
     broken: tuple[tuple[str, str], ...] = ()  # (URL, line)
@@ -89,11 +96,12 @@ class _State:
     results: dict[str, Checked] = field(default_factory=dict)  # by output path
     unchecked: set[str] = field(default_factory=set)
     outputs: frozenset[str] = frozenset()  # the page targets the results are of
-    changed: set[Path] | None = None  # changed since the last pass began (None: all)
+    changed: Change | None = None  # since the last pass began (None: anything)
     site: Site | None = None
     site_error: SiteError | None = None
     running: bool = False
     version: int = 0
+    renders: int = 0  # pages the check rendered since the start
 
 
 class Checker:
@@ -122,16 +130,16 @@ class Checker:
         self._cancel.set()
         self._wake.set()
 
-    def restart(self, paths: Iterable[Path] | None) -> None:
-        """Files changed (None: anything may have): stop the running pass between two
-        pages, and check again what they fed, `DELAY` seconds from now."""
+    def restart(self, change: Change | None) -> None:
+        """Files changed, as the site saw them (None: anything may have): stop the running
+        pass between two pages, and check again what they fed, `DELAY` seconds from now."""
         with self._lock:
             state = self._state
-            if paths is None or state.changed is None:
+            if change is None or state.changed is None:
                 state.changed = None
-            else:  # as the app compares them: as named and as resolved
-                state.changed |= {Path(os.path.abspath(p)) for p in paths}
-                state.changed |= {Path(p).resolve() for p in paths}
+            else:
+                state.changed.paths |= change.paths
+                state.changed.bodies |= change.bodies
             self._due = time.monotonic() + DELAY
             state.running = True  # due: the badge does not say "done" meanwhile
             state.version += 1
@@ -146,7 +154,7 @@ class Checker:
             results = sorted(state.results.values(), key=lambda r: r.url)
             return Report(self._thread is not None, state.running,
                           len(state.outputs) - len(state.unchecked), len(state.outputs),
-                          state.version, state.site_error,
+                          state.version, state.renders, state.site_error,
                           tuple(r for r in results if r.error is not None),
                           tuple((r.url, line) for r in results for line in r.broken))
 
@@ -177,7 +185,7 @@ class Checker:
     def _pass(self) -> None:
         with self._lock:
             self._cancel.clear()
-            changed, self._state.changed = self._state.changed, set()
+            changed, self._state.changed = self._state.changed, Change(set(), set())
         if not self._wait_idle():
             return
         try:
@@ -186,7 +194,8 @@ class Checker:
         except SiteError as error:
             with self._lock:
                 self._state = _State(site_error=error, version=self._state.version + 1,
-                                     running=self._cancel.is_set())
+                                     running=self._cancel.is_set(),
+                                     renders=self._state.renders)
             return
         pages = {output: t for output, t in targets.items() if t.route is not None}
         links = BrokenLinks(targets, site.config.base_path, site.config.build.ignore_links)
@@ -197,14 +206,18 @@ class Checker:
                 return
             result = self._check(site, pages[output], links, origins)
             with self._lock:
+                previous = self._state.results.get(output)
+                if previous is not None:
+                    result = replace(result, times=previous.times + 1)
                 self._state.results[output] = result
                 self._state.unchecked.discard(output)
                 self._state.version += 1
+                self._state.renders += 1
         with self._lock:
             self._state.running = bool(self._state.unchecked) or self._cancel.is_set()
             self._state.version += 1
 
-    def _plan(self, site: Site, pages: dict[str, Target], changed: set[Path] | None,
+    def _plan(self, site: Site, pages: dict[str, Target], changed: Change | None,
               links: BrokenLinks, origins: Origins) -> list[str]:
         """Mark what this pass renders (and drop pages the site no longer makes); the
         broken links of the others are looked at again when the URL list changed."""
@@ -215,8 +228,8 @@ class Checker:
             kept = {o: r for o, r in state.results.items() if o in pages}
         if relinked:
             kept = {o: self._relink(site, r, pages[o], links, origins) for o, r in kept.items()}
-        stale = {o for o, r in kept.items() if fresh or r.error is not None
-                 or any(r.reads(path) for path in changed or ())}
+        stale = {o for o, r in kept.items()
+                 if fresh or r.error is not None or changed is not None and r.touched(changed)}
         with self._lock:
             state = self._state
             state.site, state.site_error = site, None

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from ..app import RendererApp, logger
 from ..config import CONFIG_NAME
 from ..errors import RenderTimeout, SiteError, timeout_error
+from ..records import Change
 from ..symlinks import refusal
 from . import devpages
 from .checker import Checker
@@ -71,11 +72,11 @@ class DevApp(RendererApp):
         self.changed({self.site_dir / CONFIG_NAME})
         return self.error_response(error, request)
 
-    def changed(self, paths: Iterable[Path]) -> None:
-        paths = list(paths)
-        super().changed(paths)
+    def changed(self, paths: Iterable[Path]) -> Change | None:
+        change = super().changed(paths)
         self._said = None
-        self.checker.restart(paths)
+        self.checker.restart(change)
+        return change
 
     def say_skipped(self) -> None:
         """Log each symbolic link the site skipped (it leads out of the site folder), and

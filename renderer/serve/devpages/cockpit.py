@@ -53,7 +53,7 @@ def status(checker: Checker) -> Response:
     body = {"problems": report.problems, "failing": len(report.failing),
             "broken_links": len(report.broken), "site_error": report.site_error is not None,
             "checked": report.checked, "total": report.total, "running": report.running,
-            "started": report.started, "version": report.version}
+            "started": report.started, "version": report.version, "renders": report.renders}
     return Response(json.dumps(body), content_type="application/json",
                     headers={"Cache-Control": "no-store"})
 
