@@ -93,18 +93,18 @@ def renders(server: Server) -> dict[str, int]:
 
 def test_an_edit_checks_again_only_the_pages_it_touched(site: Path) -> None:
     hello = site / "content/posts/hello.md"
-    with running(site) as server:
-        assert checked(server, 0)["renders"] == 7
+    with running(site) as server:  # asked through status.json, which renders nothing:
+        assert checked(server, 0)["renders"] == 7  # the check waits while requests render
         before = renders(server)
         assert set(before.values()) == {1}
         write(hello, hello.read_text() + "\nA new last line.\n")  # the body: one page read it
-        server.wait_for("/_renderer/inspect?url=/posts/hello/", lambda r: times(r) > 1)
-        checked(server, 0)
+        server.wait_for("/_renderer/status.json", lambda r: status(r)["renders"] > 7)
+        done = checked(server, 0)["renders"]
         after = renders(server)
         assert {url for url in after if after[url] > before[url]} == {"/posts/hello/"}
 
         write(hello, hello.read_text().replace("title: Hello", "title: Hi"))  # its title too
-        server.wait_for("/_renderer/inspect?url=/", lambda r: times(r) > 1)
+        server.wait_for("/_renderer/status.json", lambda r: status(r)["renders"] > done)
         checked(server, 0)
         again = renders(server)
         assert {url for url in again if again[url] > after[url]} \
