@@ -8,6 +8,11 @@ badge and the inspector read what it found (`Checker.report`, `reading`, `result
 It stays out of the way of the page being looked at:
 
 - one thread, so at most one page of the check renders at a time;
+- a page of the check that is rendering when a request comes in (or an edit) is paused
+  where it is: Python calls `_give_way` on every function call and return of the check's
+  thread (`sys.setprofile`), and it sleeps there while a request renders, so that the
+  request has the interpreter (the GIL) to itself; for `MAX_PAUSE` at most, in case the
+  check holds a lock the request waits for;
 - it starts `DELAY` seconds after an edit, when the open pages have asked for their
   reload already, and before each page it waits while any request renders, and until
   `QUIET` seconds after the last one ended (the watchdog knows them: `busy`);
@@ -23,10 +28,12 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import FrameType
 
 from ..app import RendererApp
 from ..errors import RenderTimeout, SiteError, display_path, timeout_error
@@ -40,6 +47,8 @@ logger = logging.getLogger("renderer")
 DELAY = 0.5  # seconds after an edit before the check starts: the reloads come first
 QUIET = 0.1  # seconds after the last request's render before the check goes on
 IDLE_POLL = 0.01  # how often a waiting check looks again
+MAX_PAUSE = 1.0  # seconds a page of the check stays paused mid-render at most
+PAUSE_POLL = 0.002  # how often a paused render looks again
 
 
 @dataclass(frozen=True)
@@ -81,12 +90,14 @@ class Report:
     version: int  # counts every change of what the check found
     renders: int  # pages rendered since the start (an edit renders only what it touched)
     site_error: SiteError | None = None
-    failing: tuple[Checked, ...] = ()
+    failing_count: int = 0
+    broken_count: int = 0
+    failing: tuple[Checked, ...] = ()  # listed only when asked (`report(listed=True)`)
     broken: tuple[tuple[str, str], ...] = ()  # (URL, line)
 
     @property
     def problems(self) -> int:
-        return len(self.failing) + len(self.broken) + (self.site_error is not None)
+        return self.failing_count + self.broken_count + (self.site_error is not None)
 
 
 @dataclass
@@ -148,15 +159,20 @@ class Checker:
 
     # -- what it found (any thread) --------------------------------------------------------
 
-    def report(self) -> Report:
+    def report(self, *, listed: bool = True) -> Report:
+        """What the check found; the pages and links themselves only if `listed` (the
+        badge asks every second for the numbers alone)."""
         with self._lock:
             state = self._state
-            results = sorted(state.results.values(), key=lambda r: r.url)
+            failing = [r for r in state.results.values() if r.error is not None]
+            broken = [r for r in state.results.values() if r.broken]
             return Report(self._thread is not None, state.running,
                           len(state.outputs) - len(state.unchecked), len(state.outputs),
-                          state.version, state.renders, state.site_error,
-                          tuple(r for r in results if r.error is not None),
-                          tuple((r.url, line) for r in results for line in r.broken))
+                          state.version, state.renders, state.site_error, len(failing),
+                          sum(len(r.broken) for r in broken),
+                          tuple(sorted(failing, key=lambda r: r.url)) if listed else (),
+                          tuple((r.url, line) for r in sorted(broken, key=lambda r: r.url)
+                                for line in r.broken) if listed else ())
 
     def result(self, output: str) -> Checked | None:
         with self._lock:
@@ -171,6 +187,7 @@ class Checker:
     # -- the check's thread ------------------------------------------------------------------
 
     def _run(self) -> None:
+        sys.setprofile(self._give_way)  # this thread only
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
@@ -240,6 +257,15 @@ class Checker:
             state.running = bool(state.unchecked)
             state.version += 1
             return sorted(state.unchecked)
+
+    def _give_way(self, frame: FrameType, event: str, arg: object) -> None:
+        """Called on every call and return in the check's thread: pause while a request
+        renders, or while an edit is fresh (the open pages are about to ask again)."""
+        if self.watchdog.requests or self._cancel.is_set():
+            deadline = time.monotonic() + MAX_PAUSE
+            while (self.watchdog.requests or self._cancel.is_set() and not self._stop.is_set()
+                   and time.monotonic() < self._due) and time.monotonic() < deadline:
+                time.sleep(PAUSE_POLL)
 
     def _wait_idle(self) -> bool:
         """Wait while requests render; False when an edit or the stop came meanwhile."""

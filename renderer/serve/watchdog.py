@@ -37,6 +37,7 @@ class Watchdog:
     limit: float | None
     running: dict[int, Running] = field(default_factory=dict)
     finished: float = 0.0  # time.monotonic() when the last request's render ended
+    requests: int = 0  # requests' renders running now (read without the lock: an int)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @contextmanager
@@ -46,12 +47,14 @@ class Watchdog:
         render = Running(url, time.monotonic(), background=background)
         with self._lock:
             self.running[ident] = render
+            self.requests += not background
         try:
             yield render
         finally:
             with self._lock:
                 self.running.pop(ident, None)
                 if not background:
+                    self.requests -= 1
                     self.finished = time.monotonic()
 
     def busy(self, quiet: float) -> bool:

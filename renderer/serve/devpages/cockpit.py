@@ -49,9 +49,9 @@ def respond(app: DevApp, checker: Checker, request: Request) -> Response:
 
 def status(checker: Checker) -> Response:
     """What the badge shows: the number of problems, and how far the check is."""
-    report = checker.report()
-    body = {"problems": report.problems, "failing": len(report.failing),
-            "broken_links": len(report.broken), "site_error": report.site_error is not None,
+    report = checker.report(listed=False)
+    body = {"problems": report.problems, "failing": report.failing_count,
+            "broken_links": report.broken_count, "site_error": report.site_error is not None,
             "checked": report.checked, "total": report.total, "running": report.running,
             "started": report.started, "version": report.version, "renders": report.renders}
     return Response(json.dumps(body), content_type="application/json",
@@ -147,7 +147,7 @@ def inspect_file(site: Site, checker: Checker, name: str) -> dict[str, Any]:
     path = Path(os.path.abspath(site.config.root / name))
     pages = {r.output: r for r in checker.reading(path)}
     pages.update({r.output: r for r in checker.reading(path.resolve())})
-    report = checker.report()
+    report = checker.report(listed=False)
     rows = [{"url": r.url, "how": "front matter only" if path in r.meta and path not in r.files
              else "its contents" if path in r.files or path.resolve() in r.files
              else "a pattern it listed"} for r in sorted(pages.values(), key=lambda r: r.url)]
