@@ -7,7 +7,9 @@ badge and the inspector read what it found (`Checker.report`, `reading`, `result
 
 It stays out of the way of the page being looked at:
 
-- one thread, so at most one page of the check renders at a time;
+- one thread, so at most one page of the check renders at a time, at a lower priority
+  for the operating system (Linux: a thread's own niceness, `NICENESS`), so that the
+  browser and the editor have the processor first;
 - a page of the check that is rendering when a request comes in (or an edit) is paused
   where it is: Python calls `_give_way` on every function call and return of the check's
   thread (`sys.setprofile`), and it sleeps there while a request renders, so that the
@@ -26,11 +28,14 @@ one. Every field it shares with request threads is read and written under `_lock
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
+import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -47,6 +52,7 @@ logger = logging.getLogger("renderer")
 DELAY = 0.5  # seconds after an edit before the check starts: the reloads come first
 QUIET = 0.1  # seconds after the last request's render before the check goes on
 IDLE_POLL = 0.01  # how often a waiting check looks again
+NICENESS = 10  # the check's thread gives the processor to the browser and the editor
 MAX_PAUSE = 1.0  # seconds a page of the check stays paused mid-render at most
 PAUSE_POLL = 0.002  # how often a paused render looks again
 
@@ -127,6 +133,8 @@ class Checker:
         self._cancel = threading.Event()
         self._stop = threading.Event()
         self._due = 0.0
+        self._stubborn = False  # paused too long: not again until no request renders
+        self._owned: tuple[Callable[[], bool], ...] = ()  # whether it holds the site's locks
         self._thread: threading.Thread | None = None
 
     # -- control (any thread) --------------------------------------------------------------
@@ -188,6 +196,8 @@ class Checker:
 
     def _run(self) -> None:
         sys.setprofile(self._give_way)  # this thread only
+        with contextlib.suppress(AttributeError, OSError):  # Linux: a thread's own niceness
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
@@ -207,6 +217,7 @@ class Checker:
             return
         try:
             site = self.app.site
+            self._owned = owned_by_this_thread(site)
             targets = site.targets()
         except SiteError as error:
             with self._lock:
@@ -214,6 +225,7 @@ class Checker:
                                      running=self._cancel.is_set(),
                                      renders=self._state.renders)
             return
+        self._owned = owned_by_this_thread(site)
         pages = {output: t for output, t in targets.items() if t.route is not None}
         links = BrokenLinks(targets, site.config.base_path, site.config.build.ignore_links)
         origins = Origins(site.config.root, site.config.templates, site.config.base_path)
@@ -261,11 +273,18 @@ class Checker:
     def _give_way(self, frame: FrameType, event: str, arg: object) -> None:
         """Called on every call and return in the check's thread: pause while a request
         renders, or while an edit is fresh (the open pages are about to ask again)."""
-        if self.watchdog.requests or self._cancel.is_set():
-            deadline = time.monotonic() + MAX_PAUSE
-            while (self.watchdog.requests or self._cancel.is_set() and not self._stop.is_set()
-                   and time.monotonic() < self._due) and time.monotonic() < deadline:
-                time.sleep(PAUSE_POLL)
+        if not (self.watchdog.requests or self._cancel.is_set()):
+            self._stubborn = False
+            return
+        if self._stubborn or any(owned() for owned in self._owned):
+            return  # holding the site's lock: the request may be waiting for it
+        deadline = time.monotonic() + MAX_PAUSE
+        while self.watchdog.requests or self._cancel.is_set() and not self._stop.is_set() \
+                and time.monotonic() < self._due:
+            if time.monotonic() > deadline:  # the check likely holds a lock they wait
+                self._stubborn = True  # for: it goes on, until no request renders
+                return
+            time.sleep(PAUSE_POLL)
 
     def _wait_idle(self) -> bool:
         """Wait while requests render; False when an edit or the stop came meanwhile."""
@@ -320,3 +339,10 @@ class Checker:
                 else "a URL the site does not produce"
             lines.append(f"{where + ': ' if where else ''}link to {link} ({url}), {what}")
         return replace(result, broken=tuple(lines))
+
+
+def owned_by_this_thread(site: Site) -> tuple[Callable[[], bool], ...]:
+    """Whether this thread holds the site's or its sources' lock, each a function (the
+    re-entrant locks' own `_is_owned`): the check is not paused while it holds one."""
+    locks = (getattr(site, "_lock", None), getattr(site.sources, "_lock", None))
+    return tuple(owned for lock in locks if (owned := getattr(lock, "_is_owned", None)))
