@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -109,6 +111,51 @@ def test_an_edit_checks_again_only_the_pages_it_touched(site: Path) -> None:
         again = renders(server)
         assert {url for url in again if again[url] > after[url]} \
             == {"/posts/hello/", "/", "/stats.json"}  # what lists the posts; not /about/
+
+
+GATE = """
+import pathlib
+import time
+
+
+def hold():
+    here = pathlib.Path(__file__).parent
+    (here / "entered").write_text("yes")
+    deadline = time.monotonic() + 30
+    while not (here / "open").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return {}
+"""
+
+
+def test_the_check_waits_while_a_request_renders(site: Path) -> None:
+    config = (site / "site.toml").read_text()
+    write(site / "site.toml", config + '[[routes]]\nurl = "/slow/"\ntemplate = "bare.html"\n'
+                                       'context = "gate/gate.py:hold"\n')
+    write(site / "gate/gate.py", GATE)
+    write(site / "gate/open", "")
+    with running(site) as server:
+        assert checked(server, 0)["renders"] == 8
+        (site / "gate/open").unlink()
+        (site / "gate/entered").unlink()
+        answer: list[Reply] = []
+        request = threading.Thread(target=lambda: answer.append(server.get("/slow/")))
+        request.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not (site / "gate/entered").exists() and time.monotonic() < deadline:
+                time.sleep(0.01)  # the request is rendering now, held at the gate
+            base = site / "templates/base.html"
+            write(base, base.read_text() + "\n")  # the check has 4 pages to render again
+            server.wait_for("/_renderer/status.json", lambda r: status(r)["running"] is True)
+            time.sleep(1.5)  # its start (0.5 s after the edit), and then some
+            held = status(server.get("/_renderer/status.json"))
+            assert held["renders"] == 8 and held["running"] is True  # it waits its turn
+        finally:
+            write(site / "gate/open", "")
+            request.join(timeout=15)
+        assert answer and answer[0].status == 200
+        assert checked(server, 0)["renders"] == 12
 
 
 def test_a_broken_site_toml_is_one_problem_and_the_check_starts_again(site: Path) -> None:
