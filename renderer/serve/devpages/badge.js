@@ -1,7 +1,7 @@
 /* The badge of `renderer serve` (added with the reload script, never by `build`): the
    number of problems the background check found, linking to /_renderer/. It asks
    /_renderer/status.json every second, so it changes without a reload; on /_renderer/
-   itself it swaps in the check's section when the check found more. */
+   itself it swaps in the check's section when the check's findings change. */
 (function () {
   var STATUS = "/_renderer/status.json", PREVIEW = "/_renderer/", shown = null;
   var host = document.createElement("renderer-badge");
@@ -31,9 +31,15 @@
     link.title = "renderer serve: " + status.checked + " of " + status.total + " pages checked";
     host.setAttribute("data-problems", String(status.problems));
   }
-  function refreshPreview(version) {
-    var section = document.getElementById("renderer-check");
-    if (!section || section.getAttribute("data-version") == String(version)) return;
+  var last = null, lastAt = 0;
+  function refreshPreview(status) {
+    /* Fetched again when what it lists may differ, and for the progress every 5 s at
+       most: /_renderer/ lists every URL, and the check counts pages one by one. */
+    var section = document.getElementById("renderer-check"), now = Date.now();
+    if (!section || section.getAttribute("data-version") == String(status.version)) return;
+    var same = last && last.problems == status.problems && last.running == status.running;
+    if (same && now - lastAt < 5000) return;
+    last = status; lastAt = now;
     fetch(location.href, {cache: "no-store"}).then(function (r) { return r.text(); })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html")
@@ -46,7 +52,7 @@
     fetch(STATUS, {cache: "no-store"}).then(function (r) { return r.json(); })
       .then(function (status) {
         if (status.version !== shown) { shown = status.version; show(status); }
-        refreshPreview(status.version);
+        refreshPreview(status);
       }).catch(function () {}).then(function () { setTimeout(poll, 1000); });
   }
   function attach() {
