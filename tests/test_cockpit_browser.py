@@ -5,6 +5,7 @@ page's templates. Chromium as in test_browser.py (whose fixtures these tests sha
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,9 @@ def test_a_problem_nobody_opened_shows_in_the_badge_and_the_preview(
 def test_the_inspector_shows_the_base_template_and_an_included_partial(
         site: Path, page: Any) -> None:
     with running(site) as server:
+        server.wait_for("/_renderer/status.json", lambda r: (
+            (status := json.loads(r.body))["running"] is False
+            and status["checked"] == status["total"] > 0), timeout=CHECK_TIMEOUT_MS / 1000)
         page.goto(server.base + "/_renderer/")
         page.click('a.inspect[href="/_renderer/inspect?url=/posts/hello/"]')
         shows(page, "post.html")
@@ -80,6 +84,6 @@ def test_the_inspector_shows_the_base_template_and_an_included_partial(
         assert "base.html" in templates and "extended by post.html" in templates
         assert "partials/footer.html" in templates and "included by base.html" in templates
         assert "content/posts/hello.md" in page.locator("body").inner_text()
-        page.click("text=content/posts/hello.md")
+        page.click("text=content/posts/hello.md")  # the pages whose check read it
         shows(page, "Pages that read it")
         assert "/posts/hello/" in page.locator("body").inner_text()
