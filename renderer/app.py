@@ -23,7 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from .config import CONFIG_NAME
 from .errors import SiteError
-from .records import Record
+from .records import Change, Record
 from .responses import Kept, ResponseCache
 from .site import Rendered, Site
 
@@ -99,16 +99,17 @@ class RendererApp:
         if self.responses is not None:
             self.responses.drop()
 
-    def changed(self, paths: Iterable[Path]) -> None:
-        """Forget what was read from `paths`; re-read site.toml if it is among them."""
+    def changed(self, paths: Iterable[Path]) -> Change | None:
+        """Forget what was read from `paths`; re-read site.toml if it is among them. The
+        change as the site saw it (None: the site is loaded afresh)."""
         # Each path as named and as resolved: a symbolic link that changed is known to
         # what read it by its own name, not by its (new) target's.
         changed = {Path(os.path.abspath(p)) for p in paths} | {Path(p).resolve() for p in paths}
         if self._site is None or self.site_dir / CONFIG_NAME in changed:
             self._site = None
             self._load_error = None
-            return
-        self._site.invalidate(changed)
+            return None
+        return self._site.invalidate(changed)
 
     def respond(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):

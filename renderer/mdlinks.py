@@ -16,7 +16,7 @@ as a glob), so renaming a slug renders again the pages that link to it.
 
 MkDocs resolves `.md` links the same way (relative to the linking file, `#fragment`
 kept); a link that no route renders is left as written, and the build's link check
-warns of it with the Markdown file and line (`renderer/build/linkscan.py`).
+warns of it with the Markdown file and line (`renderer/linkscan.py`).
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ class ResponseCache:
     `changed` is told the paths that changed (the app's `changed`); it runs on the thread
     that found them, while other threads answer from what is kept or render anew."""
 
-    changed: Callable[[set[Path]], None]
+    changed: Callable[[set[Path]], object]  # what it returns is not used
     interval: float = 1.0
     kept: dict[str, Kept] = field(default_factory=dict)
     stamps: dict[Path, Stamp] = field(default_factory=dict)

@@ -23,7 +23,7 @@ from .filters import SiteURL, url_list
 from .lookup import Lookup, static_targets
 from .mdlinks import MarkdownLinks
 from .pagination import Sequences
-from .records import EARLIEST, LATEST, FrontMatterCache, Record
+from .records import EARLIEST, LATEST, Change, FrontMatterCache, Record
 from .routing import (
     Router,
     Target,
@@ -244,10 +244,10 @@ class Site:
                 raise missing_template(self.config, route) from None
             raise
 
-    def invalidate(self, paths: set[Path]) -> None:
-        """Forget what was read from `paths` (serve calls this on every edit). The URL
-        list is kept unless what it was made from changed: with 5,000 posts, an edit to
-        one post's text must not enumerate them all again."""
+    def invalidate(self, paths: set[Path]) -> Change:
+        """Forget what was read from `paths` (serve calls this on every edit), and say how
+        they changed. The URL list is kept unless what it was made from changed: with
+        5,000 posts, an edit to one post's text must not enumerate them all again."""
         change = self.sources.invalidate(paths)
         self.converter.invalidate(paths)
         self.assets.invalidate(paths)
@@ -259,6 +259,7 @@ class Site:
         self.lookup.invalidate(change, computed)
         if self._targets is not None and (change.touches(self._targets_record) or computed):
             self._targets = None
+        return change
 
     # -- internals ----------------------------------------------------------------------
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from fnmatch import fnmatchcase
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote
 
 from ..config import MARKDOWN_SUFFIXES
 from ..content import read_page
 from ..errors import SiteError, display_path
-from ..routing import Target, request_candidates
+from ..linkscan import BrokenLinks, Origins
+from ..routing import Target
 from ..site import Site
-from .linkscan import Origins
 from .rendering import Rendering
 from .state import BuildState
 
@@ -35,10 +34,7 @@ class LinkCheck:
         self.site = site
         self.targets = targets
         self.state = state
-        self.base_path = site.config.base_path
-        self.ignore = site.config.build.ignore_links
-        self.known: dict[str, bool] = {}  # a site links to the same few URLs from many pages
-        self.rooted: dict[str, str | None] = {}  # links from the root resolve alike anywhere
+        self.links = BrokenLinks(targets, site.config.base_path, site.config.build.ignore_links)
         self.draft_urls: set[str] | None = None
         self.checked: dict[str, tuple[tuple[str, str, str], ...]] = {}
 
@@ -64,39 +60,14 @@ class LinkCheck:
         return broken
 
     def _problems(self, output: str, links: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
-        base_path = self.base_path
-        page_url = base_path + self.targets[output].url.lstrip("/")
         problems = []
-        for link in links:
-            if link in self.rooted:
-                path = self.rooted[link]
-            else:
-                path = resolve_link(page_url, link)
-                if link.startswith("/"):
-                    self.rooted[link] = path
-            if path is None or self.ignore and self._ignored(link, path):
-                continue
-            if path + "/" == base_path:
-                path = base_path  # "/docs" for "/docs/": hosts and serve redirect it
-            elif not path.startswith(base_path):
-                problems.append((link, path, "outside"))  # another site's on this host?
-                continue
-            url = "/" + path[len(base_path):]
-            if url not in self.known:
-                self.known[url] = produces(url, self.targets)
-            if self.known[url]:
-                continue
-            if self.draft_urls is None:
-                self.draft_urls = _draft_urls(self.site, self.targets)
-            problems.append((link, url, "draft" if url in self.draft_urls else "missing"))
+        for link, url, kind in self.links.of(self.targets[output].url, links):
+            if kind == "missing":
+                if self.draft_urls is None:
+                    self.draft_urls = _draft_urls(self.site, self.targets)
+                kind = "draft" if url in self.draft_urls else "missing"
+            problems.append((link, url, kind))
         return tuple(problems)
-
-    def _ignored(self, link: str, path: str) -> bool:
-        """Whether `[build] ignore_links` skips a link: a pattern matches it as written,
-        as a path from the server's root, or as a path from the site's base path."""
-        inside = "/" + path[len(self.base_path):] if path.startswith(self.base_path) else path
-        return any(fnmatchcase(form, pattern) for pattern in self.ignore
-                   for form in (link, path, inside))
 
     def warnings(self, broken: dict[str, tuple[tuple[str, str, str], ...]],
                  rendered: Mapping[str, Rendering]) -> list[str]:
@@ -150,24 +121,6 @@ def _is_draft(path: Path, root: Path) -> bool:
         return read_page(path, root)[0].get("draft") is True
     except (SiteError, OSError):
         return False
-
-
-def resolve_link(page_url: str, link: str) -> str | None:
-    """A link as a path from the server's root, or None when it points elsewhere (another
-    host, another scheme)."""
-    if not link or link.startswith(("https:", "http:", "//", "mailto:", "tel:", "data:",
-                                    "javascript:")):
-        return None  # the common schemes without urlsplit's cost: a site links out a lot
-    if link.startswith("/") and "/." not in link:
-        return link  # already absolute and plain: the common case, without urljoin's cost
-    if urlsplit(link).scheme:
-        return None
-    return urlsplit(urljoin(page_url, link)).path
-
-
-def produces(url: str, targets: dict[str, Target]) -> bool:
-    exact, folder = request_candidates(url)
-    return (exact is not None and exact in targets) or (folder is not None and folder in targets)
 
 
 def _draft_urls(site: Site, targets: dict[str, Target]) -> set[str]:

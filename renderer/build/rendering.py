@@ -19,10 +19,10 @@ from pathlib import Path
 
 from ..digests import bytes_digest
 from ..errors import RenderTimeout, SiteError, user_frames
+from ..linkscan import links_in
 from ..records import EARLIEST, LATEST
 from ..routing import Target
 from ..site import Rendered, Site
-from .linkscan import links_in
 from .signals import disarm, last_resort, time_limit, timeout_error
 from .staging import Staging
 from .workers import Overdue, Workers, busy, can_fork, grace

@@ -16,8 +16,11 @@ from werkzeug.wrappers import Request, Response
 from ..app import RendererApp, logger
 from ..config import CONFIG_NAME
 from ..errors import RenderTimeout, SiteError, timeout_error
+from ..records import Change
 from ..symlinks import refusal
 from . import devpages
+from .checker import Checker
+from .devpages import cockpit
 from .watchdog import Watchdog
 
 DEV_PREFIX = "/_renderer/"
@@ -34,6 +37,7 @@ class DevApp(RendererApp):
         super().__init__(site_dir, drafts=drafts)
         self.future = True if drafts else None  # pages dated in the future: shown, marked
         self.watchdog = Watchdog(timeout)
+        self.checker = Checker(self, self.watchdog)  # started by `serve` (server.py)
 
     def respond(self, request: Request) -> Response:
         try:
@@ -51,6 +55,8 @@ class DevApp(RendererApp):
         if request.method not in ("GET", "HEAD"):
             return MethodNotAllowed(valid_methods=["GET", "HEAD"]).get_response()
         try:
+            if request.path in cockpit.PATHS:  # the badge's status, the inspector
+                return cockpit.respond(self, self.checker, request)
             return devpages.respond(self, request)
         except SiteError as error:
             return self.error_response(error, request)
@@ -66,9 +72,11 @@ class DevApp(RendererApp):
         self.changed({self.site_dir / CONFIG_NAME})
         return self.error_response(error, request)
 
-    def changed(self, paths: Iterable[Path]) -> None:
-        super().changed(paths)
+    def changed(self, paths: Iterable[Path]) -> Change | None:
+        change = super().changed(paths)
         self._said = None
+        self.checker.restart(change)
+        return change
 
     def say_skipped(self) -> None:
         """Log each symbolic link the site skipped (it leads out of the site folder), and

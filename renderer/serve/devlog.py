@@ -15,6 +15,7 @@ from tornado.httputil import HTTPServerRequest
 from tornado.wsgi import WSGIContainer
 
 logger = logging.getLogger("renderer")
+QUIET_PATH = "/_renderer/status.json"  # not logged: the badge's status (devpages/cockpit.py)
 
 
 class OncePerChange(logging.Filter):
@@ -80,5 +81,7 @@ class LoggedContainer(WSGIContainer):
     and how long the render took, which is what a person watching the terminal needs."""
 
     def _log(self, status_code: int, request: HTTPServerRequest) -> None:
+        if request.path == QUIET_PATH and status_code == 200:
+            return  # every open page asks for it every second (the badge)
         took = 1000.0 * request.request_time()
         logger.info("%s %s %d %.0f ms", request.method, request.uri, status_code, took)

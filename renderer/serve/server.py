@@ -116,6 +116,7 @@ class DevServer:
         self.announce(sockets[0].getsockname()[1], open_browser)
         watchdog = PeriodicCallback(self.stop_slow_renders, WATCHDOG_MS)
         watchdog.start()
+        self.app.checker.start()  # renders every URL in the background (checker.py)
         stop = asyncio.Event()
         with contextlib.suppress(NotImplementedError):  # not on Windows
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -123,6 +124,7 @@ class DevServer:
             await stop.wait()
         finally:
             watchdog.stop()
+            self.app.checker.stop()
             server.stop()
             self.watchers.stop()
             self.renders.shutdown(wait=False, cancel_futures=True)

@@ -27,6 +27,7 @@ class Running:
     url: str
     started: float  # time.monotonic()
     stopped: bool = False
+    background: bool = False  # the background check's (serve/checker.py), not a request's
 
 
 @dataclass
@@ -35,20 +36,34 @@ class Watchdog:
 
     limit: float | None
     running: dict[int, Running] = field(default_factory=dict)
+    finished: float = 0.0  # time.monotonic() when the last request's render ended
+    requests: int = 0  # requests' renders running now (read without the lock: an int)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @contextmanager
-    def watching(self, url: str) -> Iterator[Running]:
+    def watching(self, url: str, *, background: bool = False) -> Iterator[Running]:
         """Watch the render of `url` on this thread while the block runs."""
         ident = threading.get_ident()
-        render = Running(url, time.monotonic())
+        render = Running(url, time.monotonic(), background=background)
         with self._lock:
             self.running[ident] = render
+            self.requests += not background
         try:
             yield render
         finally:
             with self._lock:
                 self.running.pop(ident, None)
+                if not background:
+                    self.requests -= 1
+                    self.finished = time.monotonic()
+
+    def busy(self, quiet: float) -> bool:
+        """Whether a request is rendering, or one ended less than `quiet` seconds ago (a
+        page's style sheets and images follow it): the background check waits then."""
+        with self._lock:
+            if any(not render.background for render in self.running.values()):
+                return True
+            return time.monotonic() - self.finished < quiet
 
     def check(self) -> list[str]:
         """Stop every render past the limit; returns their URLs."""

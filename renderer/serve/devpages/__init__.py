@@ -70,8 +70,10 @@ def respond(app: RendererApp, request: Request) -> Response:
                     location="", request_path=request.path, excerpt=[], frames=[],
                     traceback="", hint=f"The routing preview is at {PREVIEW_PATH}.")
     site = app.site
+    check = getattr(app, "checker", None)  # the background check (serve/checker.py)
     with site.sources.patience(PATIENCE):
-        return page("routes.html", **preview(site))
+        return page("routes.html", **preview(site),
+                    check=check.report() if check is not None else None)
 
 
 def preview(site: Site) -> dict[str, Any]:

@@ -10,6 +10,7 @@ page load race.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -41,8 +42,16 @@ s.src="//"+l.host+"%s?host="+encodeURIComponent(l.hostname)+"&port="+(l.port||(l
 
 
 def reload_script(generation: int) -> bytes:
-    """The `<script>` element that `serve` adds to every HTML page."""
-    return MARKER + (_SCRIPT % (generation, SCRIPT_PATH)).encode("ascii") + b"</script>"
+    """The `<script>` element that `serve` adds to every HTML page: the reload, and the
+    badge of the background check (`badge.js`), in one element that `build` never
+    writes and `strip_reload_script` removes whole."""
+    return MARKER + (_SCRIPT % (generation, SCRIPT_PATH)).encode("ascii") + badge_js() \
+        + b"</script>"
+
+
+@functools.cache
+def badge_js() -> bytes:
+    return (Path(__file__).resolve().parent / "badge.js").read_bytes()
 
 
 def strip_reload_script(body: bytes) -> bytes:

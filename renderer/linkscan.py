@@ -11,15 +11,22 @@ are broken, by looking for the link as written in the files the page read: its
 Markdown bodies first (the line of the link in the file), then data files, templates and
 Python sources. Recording where each link of each page came from while rendering would
 cost every page something, to say what a broken one alone needs.
+
+The build (`build/links.py`) and the dev server's background check (`serve/checker.py`)
+both resolve links with `resolve_link`, `produces` and `ignored`: pure functions, here in
+the core because neither of the two may import the other.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from fnmatch import fnmatchcase
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
-from ..config import DATA_SUFFIXES, MARKDOWN_SUFFIXES
+from .config import DATA_SUFFIXES, MARKDOWN_SUFFIXES
+from .routing import Target, request_candidates
 
 # The lookahead turns away most tags (<p>, <code>, <em>) at their first letter before the
 # case-blind alternatives are tried: 11 us for a 7 KB post (benchmarks/NOTES.md).
@@ -37,6 +44,76 @@ def links_in(body: bytes) -> set[str]:
     """The links of an HTML page (the path part: up to a "#" or "?")."""
     return {(script or other).decode("utf-8", "replace")
             for script, other in LINK.findall(body) if script or other}
+
+
+def resolve_link(page_url: str, link: str) -> str | None:
+    """A link as a path from the server's root, or None when it points elsewhere (another
+    host, another scheme)."""
+    if not link or link.startswith(("https:", "http:", "//", "mailto:", "tel:", "data:",
+                                    "javascript:")):
+        return None  # the common schemes without urlsplit's cost: a site links out a lot
+    if link.startswith("/") and "/." not in link:
+        return link  # already absolute and plain: the common case, without urljoin's cost
+    if urlsplit(link).scheme:
+        return None
+    return urlsplit(urljoin(page_url, link)).path
+
+
+def produces(url: str, targets: Mapping[str, Target]) -> bool:
+    """Whether a site-relative URL is answered by one of `targets` (as a static host would)."""
+    exact, folder = request_candidates(url)
+    return (exact is not None and exact in targets) or (folder is not None and folder in targets)
+
+
+def ignored(link: str, path: str, base_path: str, patterns: Iterable[str]) -> bool:
+    """Whether `[build] ignore_links` skips a link: a pattern matches it as written,
+    as a path from the server's root, or as a path from the site's base path."""
+    inside = "/" + path[len(base_path):] if path.startswith(base_path) else path
+    return any(fnmatchcase(form, pattern) for pattern in patterns
+               for form in (link, path, inside))
+
+
+Problem = tuple[str, str, str]  # the link as written, the URL it points to, "missing"/"outside"
+
+
+class BrokenLinks:
+    """The links of pages that point to URLs among `targets` the site does not produce,
+    or outside its base path; `[build] ignore_links` patterns are skipped. A site links
+    to the same few URLs from many pages, so each answer is remembered."""
+
+    def __init__(self, targets: Mapping[str, Target], base_path: str,
+                 ignore: Iterable[str] = ()) -> None:
+        self.targets = targets
+        self.base_path = base_path
+        self.ignore = tuple(ignore)
+        self.known: dict[str, bool] = {}
+        self.rooted: dict[str, str | None] = {}  # links from the root resolve alike anywhere
+
+    def of(self, url: str, links: Iterable[str]) -> list[Problem]:
+        """The broken links among `links` of the page at site-relative `url`."""
+        base_path = self.base_path
+        page_url = base_path + url.lstrip("/")
+        problems = []
+        for link in links:
+            if link in self.rooted:
+                path = self.rooted[link]
+            else:
+                path = resolve_link(page_url, link)
+                if link.startswith("/"):
+                    self.rooted[link] = path
+            if path is None or self.ignore and ignored(link, path, base_path, self.ignore):
+                continue
+            if path + "/" == base_path:
+                path = base_path  # "/docs" for "/docs/": hosts and serve redirect it
+            elif not path.startswith(base_path):
+                problems.append((link, path, "outside"))  # another site's on this host?
+                continue
+            target_url = "/" + path[len(base_path):]
+            if target_url not in self.known:
+                self.known[target_url] = produces(target_url, self.targets)
+            if not self.known[target_url]:
+                problems.append((link, target_url, "missing"))
+        return problems
 
 
 class Origins:
