@@ -28,13 +28,15 @@ The tools and what each does differently (say so next to any figure):
   Markdown; code highlighted by Chroma, not Pygments (its own lexer and HTML); Go templates.
   Feeds, sitemap, robots.txt, the /posts/ section page, the /tags/ list and 404 are turned off
   (disableKinds), as renderer's site has none.
-- eleventy: `eleventy` (the binary `npx @11ty/eleventy` runs) in the site folder (Node.js;
-  one process). markdown-it (no heading ids: no anchor plugin), code highlighted by Prism at
-  build time (@11ty/eleventy-plugin-syntaxhighlight), Nunjucks templates; tag pages by
-  paginating over the tag collections.
+- eleventy: `eleventy` (the binary `npx @11ty/eleventy` runs) in the site folder, NODE_PATH
+  set to the node_modules outside the repository (Node.js; one process). markdown-it (no
+  heading ids: no anchor plugin), code highlighted by Prism at build time
+  (@11ty/eleventy-plugin-syntaxhighlight), Nunjucks templates; tag pages by paginating over
+  the tag collections.
 - pelican: `pelican content -s pelicanconf.py -o OUT` (Python; one process). Python-Markdown
   with the same extensions and Pygments; Jinja2; front matter as Pelican's `Key: value`
-  metadata (YAML needs a plugin). Categories, authors, archives, the tag list and feeds off.
+  metadata (YAML needs a plugin); it also converts each summary to HTML. Categories, authors,
+  archives, the tag list and feeds off.
 - mkdocs: `mkdocs build -d OUT` (Python; one process). Python-Markdown with the same
   extensions and Pygments; one Jinja2 template; search plugin off. No tag pages: MkDocs has
   none built in, so it builds the posts, the index and the two pages only (post pages name
