@@ -8,7 +8,8 @@ Each tool builds its own copy of SITE (so no build finds another's cache) with
 build of each per round, the order reversed every other round: the machine's speed drifts,
 and a change worth a few percent shows only between builds seconds apart. `--bare` adds
 the bare loop (`bare_loop.py`) as one more tool. Prints, for each tool, the median wall
-time, CPU time (user + system, of the process and its workers) and system time.
+time, CPU time (user + system, of the process and its workers) and system time; with
+`--bare`, whether each tool's last output holds the bare loop's bytes, file for file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from run import compare  # this folder's run.py: the same byte-for-byte check
 
 HERE = Path(__file__).resolve().parent
 
@@ -71,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].append(run := timed(cmd))
                 print(f"round {round_ + 1} {name}: wall {run[0]:.2f} s, CPU {run[1]:.2f} s, "
                       f"system {run[2]:.2f} s", file=sys.stderr, flush=True)
+        checks = [compare(name, out, commands["bare loop"][1])
+                  for name, (_, out) in commands.items() if args.bare and name != "bare loop"]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("| tool | wall, median (fastest) | CPU, median | system, median |")
@@ -80,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {statistics.median(walls):.2f} s ({min(walls):.2f}) "
               f"| {statistics.median(run[1] for run in runs):.2f} s "
               f"| {statistics.median(run[2] for run in runs):.2f} s |")
+    print("".join(f"\n- {check}" for check in checks))
     return 0
 
 

@@ -7,9 +7,10 @@ SITE is a folder made by generate.py. This script does by hand, once, the work t
 `renderer build` must do for that site, and nothing more: read site.toml, parse every post's
 YAML front matter (CSafeLoader when PyYAML has libyaml), convert every post's Markdown once with
 the site's extensions, render every post with the site's post.html and write it, then sort the
-posts by date, call the site's own content/tags.py:tag_index, and render the index, every tag page
-and the two plain pages. `url_for` is a dict of format strings. With --jobs 2 the posts are
-spread over a multiprocessing pool of 2 processes; the rest is rendered in the main process.
+posts by date, group them by tag (a dict of lists), and render the index and every tag page in
+pages of PER_PAGE posts, and the two plain pages. `url_for` is a dict of format strings. With
+--jobs 2 the posts are spread over a multiprocessing pool of 2 processes; the rest is rendered
+in the main process.
 
 OUT is removed first (like `renderer build --clean`) if it holds an earlier bare-loop output or
 is empty; any other folder is refused.
@@ -46,15 +47,18 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 MARKER = ".bare-loop-output"
 
-# The routes of the generated site.toml, by endpoint name, as format strings.
+# The routes of the generated site.toml, by endpoint name, as format strings; the pages
+# 2, 3, ... of the paginated ones; and their posts a page.
 ROUTES = {
     "index": "/",
     "post": "/posts/{slug}/",
-    "tag": "/tags/{tag}/",
+    "tag": "/tags/{slug}/",
     "page": "/about/",
     "colophon": "/colophon/",
     "static": "/{filename}",
 }
+PAGES = {"index": "/page/{page}/", "tag": "/tags/{slug}/page/{page}/"}
+PER_PAGE = 20
 
 
 class _NoData:
@@ -89,7 +93,8 @@ class Renderer:
         self.env.filters["markdown"] = self.markdown_filter
 
     def url_for(self, name: str, _external: bool = False, **values: Any) -> str:
-        path = self.prefix + ROUTES[name].format(**values)
+        rule = PAGES[name] if values.get("page", 1) != 1 else ROUTES[name]
+        path = self.prefix + rule.format(**values)
         if _external:
             return self.base_url.rstrip("/") + path[len(self.prefix) :]
         return path
@@ -121,6 +126,26 @@ class Renderer:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(html.encode("utf-8"))
 
+    def render_pages(self, template: str, name: str, items: list[Any],
+                     variables: dict[str, str], **context: Any) -> int:
+        """Render `items` in pages of PER_PAGE at the route `name` with its URL `variables`,
+        each page with a `pager`; return the page count."""
+        count = max(1, -(-len(items) // PER_PAGE))
+        urls = [self.url_for(name, page=number, **variables) for number in range(1, count + 1)]
+        for number in range(1, count + 1):
+            pager = SimpleNamespace(
+                items=items[(number - 1) * PER_PAGE : number * PER_PAGE],
+                number=number,
+                count=count,
+                total=len(items),
+                previous_url=urls[number - 2] if number > 1 else None,
+                next_url=urls[number] if number < count else None,
+                urls=urls,
+            )
+            url = urls[number - 1][len(self.prefix) :]
+            self.render(template, url, pager=pager, **variables, **context)
+        return count
+
     def render_post(self, path: Path) -> dict[str, Any]:
         """Load, convert and render one post; return its item without the HTML body."""
         item = self.load_page(path)
@@ -142,17 +167,6 @@ def _init_worker(site: Path, out: Path) -> None:
 def _render_post(path: Path) -> dict[str, Any]:
     assert _STATE is not None
     return _STATE.render_post(path)
-
-
-def _load_function(site: Path, spec: str) -> Any:
-    import importlib.util  # here, and multiprocessing below: --only pays for neither
-
-    file, _, name = spec.partition(":")
-    module_spec = importlib.util.spec_from_file_location(f"_bench_{Path(file).stem}", site / file)
-    assert module_spec is not None and module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return getattr(module, name)
 
 
 def prepare_output(out: Path, *, empty: bool = True) -> None:
@@ -192,20 +206,27 @@ def build(site: Path, out: Path, jobs: int) -> int:
             posts = list(pool.imap(_render_post, paths, chunksize=chunksize))
 
     posts.sort(key=lambda post: post["date"], reverse=True)  # sort = "-date", stable
+    by_tag: dict[str, list[dict[str, Any]]] = {}
+    for post in posts:  # newest first, so each tag's posts are too
+        for tag in post.get("tags") or ():
+            by_tag.setdefault(tag, []).append(post)
+    # The generated tags are slugs already: a tag's name is its slug.
+    tags = [SimpleNamespace(name=tag, slug=tag, items=by_tag[tag])
+            for tag in sorted(by_tag, key=str.casefold)]
     data = SimpleNamespace(
         posts=posts,
         about=state.load_page(site / "content" / "about.md"),
         colophon=state.load_page(site / "content" / "colophon.md"),
+        tags=tags,
     )
-    data.tags = _load_function(site, "content/tags.py:tag_index")(data)
     state.env.globals["data"] = data
 
-    state.render("index.html", "/")
-    for item in data.tags:
-        state.render("tag.html", f"/tags/{item['tag']}/", page=item, tag=item["tag"])
+    pages = state.render_pages("index.html", "index", posts, {})
+    for tag in tags:
+        pages += state.render_pages("tag.html", "tag", tag.items, {"slug": tag.slug}, page=tag)
     state.render("page.html", "/about/", page=data.about)
     state.render("page.html", "/colophon/", page=data.colophon)
-    return len(posts) + 1 + len(data.tags) + 2
+    return len(posts) + pages + 2
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,10 +3,11 @@
     python benchmarks/generate.py DIR --posts N [--seed 1]
 
 writes a complete site folder DIR: site.toml, N Markdown posts of about 600 words each (YAML front
-matter with title, date, 1-3 of 20 tags and a summary; bodies with headings, lists, links,
-emphasis, a table and a fenced Python block), two plain pages, a Python tag index and the
-templates. The same seed gives the same bytes. DIR is replaced if it holds an earlier generated
-site; any other non-empty folder is refused.
+matter with title, date, 1-3 of 30 tags and a summary; bodies with headings, lists, links,
+emphasis, a table and a fenced Python block), two plain pages and the templates. The index and
+the tag pages (a group source over the posts' tags) are paginated, PER_PAGE posts a page. The
+same seed gives the same bytes. DIR is replaced if it holds an earlier generated site; any other
+non-empty folder is refused.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from pathlib import Path
 
 MARKER = ".renderer-bench-site"
 
+# 30 tags, each already a slug: a tag's name is its URL segment too.
 TAGS = [
-    "accessibility", "caching", "concurrency", "css", "design", "html", "http", "jinja",
-    "markdown", "packaging", "performance", "python", "release-notes", "security",
-    "static-sites", "testing", "toml", "tooling", "tutorial", "yaml",
+    "accessibility", "api", "caching", "concurrency", "css", "databases", "deployment",
+    "design", "documentation", "html", "http", "internationalization", "javascript", "jinja",
+    "markdown", "packaging", "performance", "python", "release-notes", "security", "seo",
+    "static-sites", "testing", "toml", "tooling", "tutorial", "typing", "unicode", "web",
+    "yaml",
 ]  # fmt: skip
+PER_PAGE = 20  # posts on a page of the index and of a tag
 
 WORDS = """
 able about above access across action active actual added adding address after again agent
@@ -105,11 +110,12 @@ extensions = ["fenced_code", "tables", "toc", "codehilite"]
 posts = { glob = "content/posts/*.md", sort = "-date" }
 about = "content/about.md"
 colophon = "content/colophon.md"
-tags = "content/tags.py:tag_index"
+tags = { group = "posts", by = "tags" }
 
 [[routes]]
 url = "/"
 template = "index.html"
+paginate = { items = "posts", per_page = %(per_page)d, url = "/page/<int:page>/" }
 
 [[routes]]
 url = "/posts/<slug>/"
@@ -118,10 +124,11 @@ each = "posts"
 name = "post"
 
 [[routes]]
-url = "/tags/<tag>/"
+url = "/tags/<slug>/"
 template = "tag.html"
 each = "tags"
 name = "tag"
+paginate = { items = "items", per_page = %(per_page)d, url = "/tags/<slug>/page/<int:page>/" }
 
 [[routes]]
 url = "/about/"
@@ -134,18 +141,6 @@ template = "page.html"
 page = "colophon"
 name = "colophon"
 """
-
-TAGS_PY = '''\
-"""The tag index of the benchmark site: one item per tag, with the posts that carry it."""
-
-
-def tag_index(data):
-    index = {}
-    for post in data.posts:
-        for tag in post["tags"]:
-            index.setdefault(tag, []).append(post)
-    return [{"tag": tag, "posts": posts} for tag, posts in sorted(index.items())]
-'''
 
 TEMPLATES = {
     "base.html": """\
@@ -174,18 +169,25 @@ TEMPLATES = {
 """,
     "index.html": """\
 {% extends "base.html" %}
+{% block title %}{% if pager.number > 1 %}Page {{ pager.number }} · {% endif %}{{ site.title }}
+{%- endblock %}
 {% block content %}
 <h1>{{ site.title }}</h1>
 <p class="tags">
-{%- for item in data.tags %} <a href="{{ url_for('tag', tag=item.tag) }}">{{ item.tag }}</a>
+{%- for tag in data.tags %} <a href="{{ url_for('tag', slug=tag.slug) }}">{{ tag.name }}</a>
 {%- endfor %}</p>
 <ul class="posts">
-{%- for post in data.posts %}
+{%- for post in pager.items %}
 <li><a href="{{ url_for('post', slug=post.slug) }}">{{ post.title }}</a>
 <time datetime="{{ post.date }}">{{ post.date }}</time>
 <p>{{ post.summary }}</p></li>
 {%- endfor %}
 </ul>
+<nav class="pager">
+{%- if pager.previous_url %} <a rel="prev" href="{{ pager.previous_url }}">Newer</a>{% endif %}
+<span>Page {{ pager.number }} of {{ pager.count }}</span>
+{%- if pager.next_url %} <a rel="next" href="{{ pager.next_url }}">Older</a>{% endif %}
+</nav>
 {% endblock %}
 """,
     "post.html": """\
@@ -195,23 +197,30 @@ TEMPLATES = {
 <article>
 <h1>{{ page.title }}</h1>
 <p class="meta"><time datetime="{{ page.date }}">{{ page.date }}</time>
-{%- for t in page.tags %} <a href="{{ url_for('tag', tag=t) }}">#{{ t }}</a>{% endfor %}</p>
+{%- for t in page.tags %} <a href="{{ url_for('tag', slug=t) }}">#{{ t }}</a>{% endfor %}</p>
 {{ page.content }}
 </article>
 {% endblock %}
 """,
     "tag.html": """\
 {% extends "base.html" %}
-{% block title %}#{{ page.tag }} · {{ site.title }}{% endblock %}
+{% block title %}#{{ page.name }}{% if pager.number > 1 %} (page {{ pager.number }}){% endif %}
+{#- #} · {{ site.title }}{% endblock %}
 {% block content %}
-<h1>Posts tagged #{{ page.tag }}</h1>
-<p>{{ page.posts | length }} posts.</p>
+<h1>Posts tagged #{{ page.name }}</h1>
+<p>{{ pager.total }} posts.</p>
 <ul class="posts">
-{%- for post in page.posts %}
+{%- for post in pager.items %}
 <li><a href="{{ url_for('post', slug=post.slug) }}">{{ post.title }}</a>
 <time datetime="{{ post.date }}">{{ post.date }}</time></li>
 {%- endfor %}
 </ul>
+<nav class="pager">
+{%- for href in pager.urls %}
+<a href="{{ href }}"{% if loop.index == pager.number %} aria-current="page"{% endif %}>
+{{- loop.index }}</a>
+{%- endfor %}
+</nav>
 {% endblock %}
 """,
     "page.html": """\
@@ -236,7 +245,7 @@ blog-shaped site. Every post is synthetic text.
 ## What is in it
 
 - {posts} posts of about 600 words, each with a table, lists and a highlighted code block
-- a tag page for each of {tags} tags, made by a Python data source
+- the index and a page for each of {tags} tags, {per_page} posts a page
 - this page and the [colophon](/colophon/)
 """
 
@@ -372,9 +381,8 @@ def generate(root: Path, posts: int, seed: int = 1) -> None:
     (root / "content" / "posts").mkdir(parents=True, exist_ok=True)
     (root / "templates").mkdir(exist_ok=True)
     (root / MARKER).write_text(f"posts={posts} seed={seed}\n", encoding="utf-8")
-    (root / "site.toml").write_text(SITE_TOML, encoding="utf-8")
-    (root / "content" / "tags.py").write_text(TAGS_PY, encoding="utf-8")
-    about = ABOUT_MD.format(posts=posts, tags=len(TAGS))
+    (root / "site.toml").write_text(SITE_TOML % {"per_page": PER_PAGE}, encoding="utf-8")
+    about = ABOUT_MD.format(posts=posts, tags=len(TAGS), per_page=PER_PAGE)
     (root / "content" / "about.md").write_text(about, encoding="utf-8")
     (root / "content" / "colophon.md").write_text(COLOPHON_MD, encoding="utf-8")
     for name, text in TEMPLATES.items():

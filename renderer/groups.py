@@ -68,8 +68,12 @@ def make_groups(spec: SourceSpec, value: Any, config_file: Path) -> list[Group]:
             if not any(member is item for member in members):  # a tag given twice
                 members.append(item)
     if not seen_any:
-        near = did_you_mean(path[0], {key for item in items if isinstance(item, Mapping)
-                                      for key in item})
+        keys = {key for item in items if isinstance(item, Mapping) for key in item}
+        if len(path) > 1 and path[0] in keys:  # "date.yaer": the typo is after the dot
+            raise SourceError(f'source "{spec.name}": no item of "{spec.target}" has '
+                              f'"{spec.by}": their "{path[0]}" has no '
+                              f'"{".".join(path[1:])}"', file=config_file, line=spec.line)
+        near = did_you_mean(path[0], keys)
         if near:  # a typo, not a site whose posts have no tags yet
             raise SourceError(f'source "{spec.name}": no item of "{spec.target}" has '
                               f'"{path[0]}"{near}', file=config_file, line=spec.line)

@@ -258,6 +258,9 @@ BAD_DATA = {
                                                             'by = "tag" }')},
                          "site.toml", "tags = {", ('no item of "posts" has "tag"',
                                                    'did you mean "tags"')),
+    "misspelled-subfield": ({"site.toml": toml_with('by = "date.year"', 'by = "date.yaer"')},
+                            "site.toml", "years = {", ('no item of "posts" has "date.yaer": '
+                                                       'their "date" has no "yaer"',)),
     "no-slug": ({"content/posts/d.md": "---\ntitle: D\ntags: ['!!!']\n---\nD\n"},
                 "content/posts/d.md", None, ("'!!!'", "no letter or digit")),
     "table-value": ({"content/posts/d.md": "---\ntitle: D\ntags: [{a: 1}]\n---\nD\n"},

@@ -342,16 +342,26 @@ def remember(state: BuildState, site: Site, targets: dict[str, Target],
     outputs = {}
     sets: dict[frozenset[str], frozenset[str]] = {}  # equal sets made one (an index and its
     # tag pages each list the same 5,000 posts)
+    made: dict[int, frozenset[str]] = {}  # by the id of a tuple `Shared` made one object
+
+    def one_set(paths: tuple[str, ...]) -> frozenset[str]:
+        """The set of `paths`, made and hashed once per shared tuple: the 764 pages of a
+        5,000-post blog's paginated index and tags read one tuple of 5,000 posts, and a
+        set of it for each page took 1.5 s of the build's one thread."""
+        known = made.get(id(paths))
+        if known is None:
+            fresh = frozenset(paths)
+            known = made[id(paths)] = sets.setdefault(fresh, fresh)
+        return known
+
     for output in targets:
         if output in rendered:
-            r = rendered[output]
+            r = rendered[output]  # kept in `rendered`: the ids in `made` stay theirs
             mtime, size = r.stamp
             if output in copied:
                 stat = os.stat(folder + output)
                 mtime, size = stat.st_mtime_ns, stat.st_size
-            dependencies, meta = frozenset(r.dependencies), frozenset(r.meta)
-            outputs[output] = OutputEntry(sets.setdefault(dependencies, dependencies),
-                                          sets.setdefault(meta, meta), r.globs,
+            outputs[output] = OutputEntry(one_set(r.dependencies), one_set(r.meta), r.globs,
                                           r.digest, r.links, broken[output], mtime, size,
                                           r.warnings, r.window)
         else:
