@@ -67,6 +67,18 @@ def test_a_broken_link_fails_with_the_message_of_build_strict(tmp_path: Path) ->
     assert errors(built.stderr) == message
 
 
+def test_each_broken_link_counts_as_a_problem(tmp_path: Path) -> None:
+    """The summary counts what the --strict error lists, one problem a line."""
+    site = make_site(tmp_path, {**SITE, "content/posts/b.md":
+                                "---\ntitle: B\n---\n[gone](/gone/), [lost](/lost/), "
+                                "[away](/away/)\n"})
+    checked = run_cli("check", site)
+    assert checked.code == 1
+    message = errors(checked.stderr)
+    assert len(message) == 1 and message[0].startswith("3 broken links (--strict):")
+    assert re.search(r": 3 problems\n$", checked.stdout), checked.stdout
+
+
 def test_warnings_of_the_sources_fail_as_in_build_strict(tmp_path: Path) -> None:
     site = make_site(tmp_path, {
         **SITE,
