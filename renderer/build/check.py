@@ -73,7 +73,7 @@ def check(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
         for output_path in sorted(targets):
             target = targets[output_path]
             try:
-                page = render_in_time(site, target, timeout)
+                page = render_in_time(site, target, timeout, "check")
             except SiteError as error:
                 result.failed += 1
                 distinct.setdefault(str(error), error)
