@@ -114,3 +114,12 @@ def test_a_missing_or_extra_option_is_found() -> None:
         click.Option(["--urls"], is_flag=True, default=True) if p.name == "urls" else p
         for p in routes.params])
     assert problems(changed, entry) == ["routes --urls: default 'off' does not say 'on'"]
+
+
+def test_no_docs_page_is_over_250_lines() -> None:
+    """Issue 18: a page a person reads to the end; longer ones are split."""
+    pages = sorted((COMMANDS_YAML.parent / "docs").glob("*.md"))
+    assert pages
+    long = {page.name: n for page in pages
+            if (n := len(page.read_text(encoding="utf-8").splitlines())) > 250}
+    assert long == {}
