@@ -67,6 +67,34 @@ def test_a_broken_link_fails_with_the_message_of_build_strict(tmp_path: Path) ->
     assert errors(built.stderr) == message
 
 
+def test_each_broken_link_counts_as_a_problem(tmp_path: Path) -> None:
+    """The summary counts what the --strict error lists, one problem a line."""
+    site = make_site(tmp_path, {**SITE, "content/posts/b.md":
+                                "---\ntitle: B\n---\n[gone](/gone/), [lost](/lost/), "
+                                "[away](/away/)\n"})
+    checked = run_cli("check", site)
+    assert checked.code == 1
+    message = errors(checked.stderr)
+    assert len(message) == 1 and message[0].startswith("3 broken links (--strict):")
+    assert re.search(r": 3 problems\n$", checked.stdout), checked.stdout
+
+
+def test_a_page_over_the_time_limit_names_the_option_of_check(tmp_path: Path) -> None:
+    """A page that never finishes fails at its line, and the message names the option
+    of the command that was typed."""
+    site = make_site(tmp_path, {
+        **SITE,
+        "site.toml": SITE["site.toml"] + '\n[[routes]]\nurl = "/loop/"\n'
+                                         'template = "loop.html"\ncontext = "loop.py:forever"\n',
+        "templates/loop.html": "never\n",
+        "loop.py": "def forever():\n    while True:\n        pass\n",
+    })
+    checked = run_renderer("check", site, "--timeout", "0.5", timeout=60)
+    assert checked.code == 1, checked
+    assert re.search(r"loop\.py:[23]: rendering /loop/ took longer than 0\.5 s.*the limit is "
+                     r"renderer check --timeout SECONDS", checked.stderr), checked.stderr
+
+
 def test_warnings_of_the_sources_fail_as_in_build_strict(tmp_path: Path) -> None:
     site = make_site(tmp_path, {
         **SITE,

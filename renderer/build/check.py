@@ -36,6 +36,7 @@ class CheckResult:
     static: int = 0
     errors: list[SiteError] = field(default_factory=list)
     failed: int = 0  # pages whose render raised one of `errors`
+    warnings: int = 0  # the warnings in the `--strict` error among `errors`, each a problem
     seconds: float = 0.0
 
     @property
@@ -48,7 +49,8 @@ class CheckResult:
         if self.ok:
             return f"{checked}, no problems"
         failed = f"{plural(self.failed, 'page')} failed, " if self.failed else ""
-        return f"{checked}: {failed}{plural(len(self.errors), 'problem')}"
+        problems = len(self.errors) - (1 if self.warnings else 0) + self.warnings
+        return f"{checked}: {failed}{plural(problems, 'problem')}"
 
 
 def check(site_dir: Path | str, *, output: Path | None = None, drafts: bool = False,
@@ -71,7 +73,7 @@ def check(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
         for output_path in sorted(targets):
             target = targets[output_path]
             try:
-                page = render_in_time(site, target, timeout)
+                page = render_in_time(site, target, timeout, "check")
             except SiteError as error:
                 result.failed += 1
                 distinct.setdefault(str(error), error)
@@ -87,5 +89,6 @@ def check(site_dir: Path | str, *, output: Path | None = None, drafts: bool = Fa
                 links.warnings(links.finish(), rendered)
             if warnings:
                 result.errors.append(strict_error(warnings, links_only=not (skipped or found)))
+                result.warnings = len(warnings)
     result.seconds = time.perf_counter() - started
     return result

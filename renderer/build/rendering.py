@@ -186,9 +186,11 @@ def render_one(site: Site, target: Target, staging: Staging, shared: Shared,
     return rendering_of(target, rendered, digest, shared, staged=held is None, stamp=stamp)
 
 
-def render_in_time(site: Site, target: Target, limit: float | None) -> Rendered:
+def render_in_time(site: Site, target: Target, limit: float | None,
+                   command: str = "build") -> Rendered:
     """`Site.render_target`, stopped after `limit` seconds; the site's code may not end
-    the process (SystemExit) either: both are errors of the page."""
+    the process (SystemExit) either: both are errors of the page. `command` is the one
+    whose --timeout the message names."""
     try:
         with time_limit(limit):
             return site.render_target(target)
@@ -196,7 +198,7 @@ def render_in_time(site: Site, target: Target, limit: float | None) -> Rendered:
         assert limit is not None
         disarm()
         raise timeout_error(f"rendering {target.url}", limit, stop.__traceback__,
-                            site.config.root) from None
+                            site.config.root, command) from None
     except (SystemExit, KeyboardInterrupt) as error:  # the site's code, never the build's
         frames = user_frames(error.__traceback__, [site.config.root])
         raise SiteError(f"{type(error).__name__} raised while rendering {target.url}: a "

@@ -139,7 +139,7 @@ def _has_fileno(stream: object) -> bool:
 
 
 def timeout_error(what: str, seconds: float, traceback: TracebackType | None,
-                  root: Path) -> SiteError:
-    """`errors.timeout_error`, naming the build's option."""
+                  root: Path, command: str = "build") -> SiteError:
+    """`errors.timeout_error`, naming the option of the command that runs (build, check)."""
     return located_timeout(what, seconds, traceback, root,
-                           "the limit is renderer build --timeout SECONDS")
+                           f"the limit is renderer {command} --timeout SECONDS")
