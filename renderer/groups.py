@@ -53,7 +53,23 @@ def make_groups(spec: SourceSpec, value: Any, config_file: Path) -> list[Group]:
                           line=spec.line)
     items = list(value)
     path = spec.by.split(".")
+    found, seen_any = _members(items, path, spec, config_file)
+    if not seen_any:
+        _check_field(items, path, spec, config_file)
+    groups = [Group(name, slug, tuple(members)) for slug, (name, members) in found.items()]
+    return sorted(groups, key=lambda group: name_order(group.name))
+
+
+def _members(items: list[Any], path: list[str], spec: SourceSpec, config_file: Path
+             ) -> tuple[dict[str, tuple[Any, list[Any]]], bool]:
+    """By slug: the first spelling of the name met, and the items that hold it, in order;
+    and whether any item has the field.
+    A name is slugified once, not once per item, and membership is asked of a set of ids
+    (the items are alive in `items`): asking each group's list walked 1.7 million
+    members for 5,000 posts in 30 tags, 0.15 s before a build could render anything."""
     found: dict[str, tuple[Any, list[Any]]] = {}
+    member_ids: dict[str, set[int]] = {}
+    slugs: dict[tuple[type, Any], str] = {}
     seen_any = False
     for item in items:
         present, field = read_path(item, path)
@@ -63,22 +79,33 @@ def make_groups(spec: SourceSpec, value: Any, config_file: Path) -> list[Group]:
         for name in field if isinstance(field, (list, tuple)) else (field,):
             if name is None:
                 continue
-            slug = group_slug(name, item, spec, config_file)
+            key = (type(name), name) if isinstance(name, NAME_TYPES) else None
+            slug = slugs.get(key) if key is not None else None
+            if slug is None:
+                slug = group_slug(name, item, spec, config_file)
+                if key is not None:
+                    slugs[key] = slug
             _, members = found.setdefault(slug, (name, []))
-            if not any(member is item for member in members):  # a tag given twice
+            ids = member_ids.setdefault(slug, set())
+            if id(item) not in ids:  # a tag given twice
+                ids.add(id(item))
                 members.append(item)
-    if not seen_any:
-        keys = {key for item in items if isinstance(item, Mapping) for key in item}
-        if len(path) > 1 and path[0] in keys:  # "date.yaer": the typo is after the dot
-            raise SourceError(f'source "{spec.name}": no item of "{spec.target}" has '
-                              f'"{spec.by}": their "{path[0]}" has no '
-                              f'"{".".join(path[1:])}"', file=config_file, line=spec.line)
-        near = did_you_mean(path[0], keys)
-        if near:  # a typo, not a site whose posts have no tags yet
-            raise SourceError(f'source "{spec.name}": no item of "{spec.target}" has '
-                              f'"{path[0]}"{near}', file=config_file, line=spec.line)
-    groups = [Group(name, slug, tuple(members)) for slug, (name, members) in found.items()]
-    return sorted(groups, key=lambda group: name_order(group.name))
+    return found, seen_any
+
+
+def _check_field(items: list[Any], path: list[str], spec: SourceSpec,
+                 config_file: Path) -> None:
+    """No item made a group: a typo in `by` is an error; a site whose posts have no tags
+    yet is not."""
+    keys = {key for item in items if isinstance(item, Mapping) for key in item}
+    if len(path) > 1 and path[0] in keys:  # "date.yaer": the typo is after the dot
+        raise SourceError(f'source "{spec.name}": no item of "{spec.target}" has '
+                          f'"{spec.by}": their "{path[0]}" has no '
+                          f'"{".".join(path[1:])}"', file=config_file, line=spec.line)
+    near = did_you_mean(path[0], keys)
+    if near:
+        raise SourceError(f'source "{spec.name}": no item of "{spec.target}" has '
+                          f'"{path[0]}"{near}', file=config_file, line=spec.line)
 
 
 def group_slug(name: Any, item: Any, spec: SourceSpec, config_file: Path) -> str:

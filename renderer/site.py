@@ -222,7 +222,7 @@ class Site:
             return Rendered(self.assets.stylesheet(), media_type, frozenset({self.config.file}))
         assert target.route is not None
         record = Record(files={self.config.file, *target.inputs}, globs=set(target.input_globs),
-                        meta=set(target.input_meta), after=target.input_window[0],
+                        meta=target.input_meta, after=target.input_window[0],
                         before=target.input_window[1])
         if isinstance(target.page, Page):  # its date, and a warning about its file name
             self.sources.items.note(target.page.path, record)
@@ -233,7 +233,7 @@ class Site:
         record.files |= templates
         record.globs |= missing
         return Rendered(text.encode("utf-8"), media_type, frozenset(record.files),
-                        frozenset(record.globs), frozenset(record.meta),
+                        frozenset(record.globs), record.frozen_meta(),
                         frozenset(record.warnings), (record.after, record.before))
 
     def _render_template(self, route: RouteSpec, context: dict[str, Any]) -> str:
@@ -374,7 +374,7 @@ Inputs = tuple[frozenset[Path], frozenset[str], frozenset[Path], tuple[int, int]
 
 
 def _frozen(record: Record) -> Inputs:
-    return (frozenset(record.files), frozenset(record.globs), frozenset(record.meta),
+    return (frozenset(record.files), frozenset(record.globs), record.frozen_meta(),
             (record.after, record.before))
 
 

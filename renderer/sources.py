@@ -137,7 +137,9 @@ class Sources:
                                   f"{did_you_mean(name, self.config.sources)}")
             own = Record()
             with self.reading(own):
-                entry = self._values[name] = (self._load(spec, own), own)
+                value = self._load(spec, own)
+            own.freeze_meta()  # what reads it shares its pages (a list of 5,000 posts)
+            entry = self._values[name] = (value, own)
             return entry
 
     def page(self, path: Path, record: Record, relative: str | None = None) -> Page:
