@@ -49,6 +49,30 @@ def site_errors(context: click.Context) -> Iterator[None]:
         sys.exit(1)
 
 
+@contextmanager
+def build_errors(context: click.Context) -> Iterator[None]:
+    """`site_errors`, and Ctrl+C or SIGTERM ending a build or check: a line, and the
+    shell's exit code for the signal."""
+    from .build.signals import Interrupted
+
+    with site_errors(context):
+        try:
+            yield
+        except Interrupted as stop:
+            click.secho("error: interrupted", fg="red", err=True)
+            sys.exit(128 + stop.signal)
+
+
+def parse_now(context: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """`--now TIME` as the moment it names (ns since the epoch), for build and check."""
+    from .dates import parse_moment
+
+    try:
+        return parse_moment(value) if value is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--now") from None
+
+
 def warn(message: str) -> None:
     click.secho(f"warning: {message}", fg="yellow", err=True)
 
@@ -72,7 +96,7 @@ def finish_interrupted_builds(site: Path) -> None:
 @click.option("--clean", is_flag=True, help="Ignore the build cache and render everything.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Seconds a page may take to render (0: no limit).")
-@click.option("--now", "now_text", metavar="TIME",
+@click.option("--now", metavar="TIME", callback=parse_now,
               help="Build as of this time (2030-01-01, 2030-01-01T09:00+02:00): pages dated "
                    "up to it are published. Default: now.")
 @click.option("--swap", is_flag=True, default=None,
@@ -84,26 +108,15 @@ def finish_interrupted_builds(site: Path) -> None:
 @click.pass_context
 def build(context: click.Context, site: Path, output: Path | None, jobs: int | None,
           drafts: bool, strict: bool, clean: bool, timeout: float,
-          now_text: str | None, swap: bool | None, verbose: bool) -> None:
+          now: int | None, swap: bool | None, verbose: bool) -> None:
     """Render every URL of SITE to static files."""
     from .build import build as run_build
-    from .build.signals import Interrupted
-    from .dates import parse_moment
 
-    try:
-        now = parse_moment(now_text) if now_text is not None else None
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--now") from None
-
-    with site_errors(context):
-        try:
-            result = run_build(site, output=output, drafts=drafts, strict=strict,
-                               clean=clean, jobs=jobs or os.cpu_count() or 1,
-                               progress=progress_printer(), warn=warn,
-                               timeout=timeout or None, now=now, swap=swap)
-        except Interrupted as stop:
-            click.secho("error: interrupted", fg="red", err=True)
-            sys.exit(128 + stop.signal)
+    with build_errors(context):
+        result = run_build(site, output=output, drafts=drafts, strict=strict,
+                           clean=clean, jobs=jobs or os.cpu_count() or 1,
+                           progress=progress_printer(), warn=warn,
+                           timeout=timeout or None, now=now, swap=swap)
         for warning in result.warnings:
             warn(warning)
         if verbose:
@@ -125,29 +138,19 @@ def build(context: click.Context, site: Path, output: Path | None, jobs: int | N
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Seconds a page may take to render (0: no limit).")
-@click.option("--now", "now_text", metavar="TIME",
+@click.option("--now", metavar="TIME", callback=parse_now,
               help="Check as of this time (2030-01-01, 2030-01-01T09:00+02:00), as "
                    "build --now. Default: now.")
 @click.pass_context
 def check(context: click.Context, site: Path, output: Path | None, drafts: bool,
-          timeout: float, now_text: str | None) -> None:
+          timeout: float, now: int | None) -> None:
     """Render every URL of SITE without writing anything, and report what build --strict
     would: exit 0 when it would succeed, 1 when not (for CI and pre-commit hooks)."""
     from .build.check import check as run_check
-    from .build.signals import Interrupted
-    from .dates import parse_moment
 
-    try:
-        now = parse_moment(now_text) if now_text is not None else None
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--now") from None
-    with site_errors(context):
-        try:
-            result = run_check(site, output=output, drafts=drafts, timeout=timeout or None,
-                               now=now)
-        except Interrupted as stop:
-            click.secho("error: interrupted", fg="red", err=True)
-            sys.exit(128 + stop.signal)
+    with build_errors(context):
+        result = run_check(site, output=output, drafts=drafts, timeout=timeout or None,
+                           now=now)
         for problem in result.errors:
             click.secho(f"error: {problem}", fg="red", err=True)
         click.echo(result.summary())
