@@ -26,20 +26,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from serve_process import serve_process
+
 REPOSITORY = Path(__file__).resolve().parent.parent
-SERVING = re.compile(r"serving .* at (http://\S+?)/? \(")
 POLL_S = 0.05
 POST = "/posts/post-00001/"
 
@@ -66,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure(site: Path, posts: int) -> dict[str, Any]:
     result: dict[str, Any] = {"posts": posts}
-    with serving(site) as (base, started, process):
+    started = time.monotonic()
+    with serve_process(site, site.parent / f"{site.name}-serve.log") as (base, process):
         result["cold_first_page_s"] = first_page(base, started)
         get(base + "/")
         result["cold_index_s"] = round(time.monotonic() - started, 3)
@@ -84,7 +82,8 @@ def measure(site: Path, posts: int) -> dict[str, Any]:
                       rss_mb=rss_mb(process.pid))
     subprocess.run([sys.executable, "-m", "renderer", "build", str(site)], check=True,
                    cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    with serving(site) as (base, started, _):
+    started = time.monotonic()
+    with serve_process(site, site.parent / f"{site.name}-serve.log") as (base, _):
         result["cached_first_page_s"] = first_page(base, started)
         result["uptime_cached"] = uptime()
     return result
@@ -116,32 +115,6 @@ def wait_for_check(base: str, started: float, after: int = -1
 def get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=600) as response:
         return bytes(response.read())
-
-
-@contextmanager
-def serving(site: Path) -> Iterator[tuple[str, float, subprocess.Popen[bytes]]]:
-    log = site.parent / f"{site.name}-serve.log"
-    started = time.monotonic()
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "renderer", "serve", str(site),
-                                    "--port", "0"], stdout=out, stderr=subprocess.STDOUT,
-                                   cwd=REPOSITORY, env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    try:
-        while True:
-            found = SERVING.search(log.read_text(errors="replace"))
-            if found:
-                break
-            if process.poll() is not None or time.monotonic() - started > 120:
-                raise SystemExit(f"renderer serve did not start:\n{log.read_text()}")
-            time.sleep(0.01)
-        yield found.group(1), started, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def rss_mb(pid: int) -> float:

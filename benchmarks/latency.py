@@ -39,7 +39,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import signal
 import statistics
@@ -47,11 +46,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from serve_process import serve_process
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("RENDERER_CHROMIUM", "/usr/bin/chromium")
@@ -62,7 +62,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SKIPPED_AT_ROOT = ("build", "public", "node_modules", "venv")
 SKIPPED_EVERYWHERE = ("__pycache__",)
 DEFAULT_POSTS = 5000
-SERVING = re.compile(r"serving .* at (http://\S+?)(/\S*) \(")
 SETTLE_S = 0.3
 TIMING_ID = "renderer-latency"
 # When (ms, on the page's own clock) the marked paragraph was painted: the Element Timing
@@ -225,39 +224,13 @@ def pick_page(site: Path) -> tuple[str, Path, int]:
     raise SystemExit(f"{site}: no page made from a Markdown file to edit")
 
 
-@contextmanager
-def serving(site: Path) -> Iterator[str]:
-    log = site.parent / f"{site.name}-serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "renderer", "serve", str(site),
-                                    "--port", "0"], stdout=out, stderr=subprocess.STDOUT,
-                                   cwd=REPOSITORY, env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            found = SERVING.search(log.read_text(errors="replace"))
-            if found:
-                yield found.group(1)
-                return
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"renderer serve did not start:\n{log.read_text()}")
-            time.sleep(0.05)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def measure(browser: Any, site: Path, label: str, edits: int) -> Result:
     url, source, pages = pick_page(site)
     text = source.read_text(encoding="utf-8")
     samples: list[float] = []
     detections: list[float] = []
     timed_by: dict[str, int] = {}
-    with serving(site) as origin:
+    with serve_process(site, site.parent / f"{site.name}-serve.log", timeout=60) as (origin, _):
         page = browser.new_page()
         try:
             page.goto(origin + url, wait_until="load", timeout=120_000)

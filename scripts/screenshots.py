@@ -14,17 +14,17 @@ this repository is never touched; the server and the browser are always stopped.
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from serve_process import serve_process  # noqa: E402
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 OUTPUT = REPOSITORY / "static" / "img" / "live-preview"
@@ -32,7 +32,6 @@ CHROMIUM = os.environ.get("RENDERER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-SERVING = re.compile(r"serving .* at (http://\S+?)/? \(")
 VIEWPORT = {"width": 960, "height": 640}
 BROKEN_LINK = "\nThe [old configuration page](/docs/configuration-old/) is gone.\n"
 MAX_BYTES = 150_000
@@ -99,28 +98,11 @@ def copy_site(folder: Path) -> Path:
 
 @contextmanager
 def serving(site: Path) -> Iterator[str]:
-    log = site.parent / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "renderer", "serve", str(site),
-                                    "--port", "0"], stdout=out, stderr=subprocess.STDOUT,
-                                   cwd=site, env=dict(os.environ, PYTHONUNBUFFERED="1",
-                                                      PYTHONPATH=str(REPOSITORY)))
-    try:
-        deadline = time.monotonic() + 60
-        while not (found := SERVING.search(log.read_text(errors="replace"))):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"renderer serve did not start:\n{log.read_text()}")
-            time.sleep(0.05)
-        with urllib.request.urlopen(found.group(1) + "/", timeout=60):
+    """`renderer serve` on `site`, once it has answered its first page."""
+    with serve_process(site, site.parent / "serve.log", timeout=60) as (base, _):
+        with urllib.request.urlopen(base + "/", timeout=60):
             pass
-        yield found.group(1)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        yield base
 
 
 if __name__ == "__main__":
