@@ -166,6 +166,10 @@ class MarkdownConverter:
                 except ImportError:
                     pass
             if module is not None:
+                if name == "codehilite" and "pygments_formatter" not in options:
+                    from .highlighting import SharedStyleHtmlFormatter
+
+                    options["pygments_formatter"] = SharedStyleHtmlFormatter
                 extensions.append(module.makeExtension(**options))
             else:
                 extensions.append(name)
