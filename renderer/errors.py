@@ -138,10 +138,14 @@ def display_path(path: Path) -> str:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean "x"?)' for the nearest choice, or '' when nothing is near."""
+    """' (did you mean "x"?)' for the nearest choice, or '' when nothing is near (nor
+    when `word` is a choice itself: it is right, something else is wrong)."""
     import difflib  # only on an error: a build without one does not pay for it
 
-    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    choices = list(choices)
+    if word in choices:
+        return ""
+    near = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
     return f' (did you mean "{near[0]}"?)' if near else ""
 
 
