@@ -136,12 +136,11 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
                             "its worker process was killed (the limit is renderer build "
                             "--timeout SECONDS)") from None
         return results
-    with cycle_collector(True, frozen=True):
+    with cycle_collector(True, frozen=True), last_resort(limit, grace(limit or 0)) as resort:
         for output in plan:
-            with last_resort(limit, grace(limit or 0)):
-                results[output] = rendering = render_one(site, targets[output], staging,
-                                                         shared, last_digests.get(output),
-                                                         limit)
+            resort.pace()
+            results[output] = rendering = render_one(site, targets[output], staging, shared,
+                                                     last_digests.get(output), limit)
             if each is not None:
                 each(rendering)
             if progress is not None:
