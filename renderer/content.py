@@ -18,7 +18,7 @@ from markupsafe import Markup
 from .converter import MarkdownConverter
 from .dates import front_matter_dates
 from .digests import text_digest
-from .errors import ContentError
+from .errors import ContentError, site_relative
 from .toml_lines import toml_error_line, toml_message
 from .yaml_loader import safe_loader
 
@@ -181,7 +181,7 @@ def page_fields(block: FrontMatter, path: Path, root: Path) -> dict[str, Any]:
     fields.setdefault("slug", path.stem)
     if not isinstance(fields["slug"], str):
         fields["slug"] = str(fields["slug"])
-    fields["source"] = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    fields["source"] = site_relative(path, root)
     return fields
 
 

@@ -137,6 +137,18 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def site_relative(path: Path, root: Path) -> str:
+    """A file as the site names it (a page's `source`, a printed line's file): relative
+    to the site folder with "/" between parts, or absolute when outside it. By string
+    first: `PurePath.relative_to` parses both paths, 20 us on each of 5,000 pages."""
+    text, folder = str(path), str(root)
+    prefix = folder if folder.endswith(os.sep) else folder + os.sep
+    if text.startswith(prefix):
+        relative = text[len(prefix):]
+        return relative if os.sep == "/" else relative.replace(os.sep, "/")
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else text
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean "x"?)' for the nearest choice, or '' when nothing is near (nor
     when `word` is a choice itself: it is right, something else is wrong)."""

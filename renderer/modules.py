@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from .errors import SourceError, user_frames
+from .errors import SourceError, site_relative, user_frames
 from .user_output import marked_output
 
 
@@ -48,7 +48,7 @@ def load_module(path: Path, root: Path) -> ModuleType:
 
 def label(path: Path, root: Path) -> str:
     """A Python file as its printed lines are marked: relative to the site folder."""
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    return site_relative(path, root)
 
 
 def error_in(path: Path, error: BaseException, where: str, root: Path) -> SourceError:

@@ -30,7 +30,7 @@ from .content import (
 from .converter import MarkdownConverter
 from .dataview import DataView, SiteView
 from .digests import text_digest
-from .errors import SiteError, SourceError, did_you_mean
+from .errors import SiteError, SourceError, did_you_mean, site_relative
 from .groups import make_groups
 from .items import ItemRules
 from .modules import error_in, label, load_module
@@ -311,8 +311,7 @@ class Sources:
                 value = load_data_file(path)
                 if isinstance(value, dict):
                     value.setdefault("slug", path.stem)
-                    value.setdefault("source", path.relative_to(self.config.root).as_posix()
-                                     if path.is_relative_to(self.config.root) else str(path))
+                    value.setdefault("source", site_relative(path, self.config.root))
                     self.items.dress(value, path)
                 self._files[path] = value
         return self._files[path]
@@ -322,8 +321,7 @@ class Sources:
         if self.page_cache is None:
             return load_page(path, self.config.root, self.converter)
         if relative is None:
-            relative = path.relative_to(self.config.root).as_posix() \
-                if path.is_relative_to(self.config.root) else str(path)
+            relative = site_relative(path, self.config.root)
         stat = stat or os.stat(path)
         hit = self.page_cache.get(relative, stat)
         if hit is not None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from ...errors import RenderTimeout, SiteError, display_path, timeout_error
+from ...errors import RenderTimeout, SiteError, display_path, site_relative, timeout_error
 from ...routing import Target
 from . import PATIENCE, page
 from .templatetree import template_tree
@@ -134,8 +134,7 @@ def render_now(app: DevApp, site: Site, target: Target) -> Render:
 def files_read(site: Site, files: frozenset[Path]) -> list[tuple[str, str]]:
     """(shown name, name for ?file=) of each file, relative to the site folder."""
     root = site.config.root
-    named = sorted((p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p))
-                   for p in files)
+    named = sorted(site_relative(p, root) for p in files)
     return [(name, name) for name in named]
 
 
