@@ -48,9 +48,9 @@ from .rendering import (
     render_outputs,
 )
 from .signals import (
+    LastResort,
     disarm,
     interruptible,
-    last_resort,
     time_limit,
     timeout_error,
 )
@@ -173,7 +173,7 @@ def _build(config: SiteConfig, cache: Path, name: str, *, drafts: bool, strict: 
         changes = Changes.since(state, pages, site)
         hashed = read_pages_ahead(site, pages, jobs) if not state.outline else {}
         try:
-            with last_resort(timeout, grace(timeout or 0)), time_limit(timeout):
+            with LastResort(timeout, grace(timeout or 0)), time_limit(timeout):
                 targets = list_targets(site, state, changes, now)
         except RenderTimeout as stop:
             assert timeout is not None

@@ -23,7 +23,7 @@ from ..linkscan import links_in
 from ..records import EARLIEST, LATEST
 from ..routing import Target
 from ..site import Rendered, Site
-from .signals import disarm, last_resort, time_limit, timeout_error
+from .signals import LastResort, disarm, time_limit, timeout_error
 from .staging import Staging
 from .workers import Overdue, Workers, busy, can_fork, grace
 
@@ -136,7 +136,7 @@ def render_outputs(site: Site, targets: dict[str, Target], plan: list[str], stag
                             "its worker process was killed (the limit is renderer build "
                             "--timeout SECONDS)") from None
         return results
-    with cycle_collector(True, frozen=True), last_resort(limit, grace(limit or 0)) as resort:
+    with cycle_collector(True, frozen=True), LastResort(limit, grace(limit or 0)) as resort:
         for output in plan:
             resort.pace()
             results[output] = rendering = render_one(site, targets[output], staging, shared,

@@ -9,7 +9,7 @@ do that: it cannot stop the main thread, let alone say where it was.
 
 The alarm interrupts Python code, and a `time.sleep`; not a single call into C that never
 returns (a pathological regular expression). In worker processes the build then kills
-the worker (workers.py); in the build's own process `last_resort` ends the build.
+the worker (workers.py); in the build's own process `LastResort` ends the build.
 
 A KeyboardInterrupt is never the build's way to stop: with the handlers here in place,
 one comes from the site's code, which `Sources` reports as that source's error.
@@ -110,7 +110,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         disarm()
 
 
-class last_resort:  # noqa: N801 - used as the context manager it was written as first
+class LastResort:
     """In the build's own process, where no parent can kill it: should a block still run
     `grace` seconds past `seconds` (a single call into C that never returns, which the
     alarm cannot interrupt, or code that swallows `RenderTimeout`), end the process with
@@ -118,7 +118,7 @@ class last_resort:  # noqa: N801 - used as the context manager it was written as
     thread needs no help from the stuck one). Nothing is committed while it is armed, and
     the next build removes the staging folder left.
 
-    `with last_resort(...)` guards one block. For many short ones (the pages a build
+    `with LastResort(...)` guards one block. For many short ones (the pages a build
     renders in its own process), guard the loop and call `pace()` as each block begins:
     arming faulthandler starts a thread and disarming joins it, 0.13 ms, as much as
     rendering a small page, so the watchdog is armed again only once half of `grace` has
@@ -133,7 +133,7 @@ class last_resort:  # noqa: N801 - used as the context manager it was written as
             else None
         self.armed = 0.0
 
-    def __enter__(self) -> last_resort:
+    def __enter__(self) -> LastResort:
         self._arm()
         return self
 
