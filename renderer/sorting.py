@@ -54,9 +54,7 @@ def sort_items(items: list[Any], spec: SourceSpec, config_file: Path,
                            file=config_file, line=spec.line) from None
     if missing:
         others = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        first = _origin(missing[0])
-        if isinstance(missing[0], Mapping) and first == missing[0].get("source"):
-            first = display_path(config_file.parent / first)  # as the other messages name it
+        first = item_file(missing[0], config_file)
         warn(f'{first}{others}: no "{key}", which source "{spec.name}" is sorted by '
              f'({display_path(config_file)}:{spec.line}); sorted last')
     return ordered + missing
@@ -86,3 +84,12 @@ def _origin(item: Any) -> str:
     """An item as a message names it: its source file, else its repr."""
     source = item.get("source") if isinstance(item, Mapping) else None
     return source if isinstance(source, str) else repr(item)[:60]
+
+
+def item_file(item: Any, config_file: Path) -> str:
+    """An item as a warning names it: its file as the other messages name files (the
+    site folder is the one holding site.toml), else its repr."""
+    origin = _origin(item)
+    if isinstance(item, Mapping) and origin == item.get("source"):
+        return display_path(config_file.parent / origin)
+    return origin

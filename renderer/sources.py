@@ -238,7 +238,8 @@ class Sources:
             assert spec.python is not None
             return self.call(spec.python, record)
         if spec.kind == "group":
-            return make_groups(spec, self.value(spec.target, record), self.config.file)
+            return make_groups(spec, self.value(spec.target, record), self.config.file,
+                               record.warnings.add)
         assert spec.path is not None
         item = self._file(spec.path, record)
         return item if self.items.shown(item) else None

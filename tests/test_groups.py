@@ -281,3 +281,46 @@ def test_bad_data_for_a_group_is_an_error_naming_where(tmp_path: Path, case: str
     for part in says:
         assert part in first, first
     assert "Traceback" not in stderr
+
+
+def test_two_likely_mistakes_are_warnings_naming_the_post(tmp_path: Path) -> None:
+    """`tags: python` beside lists: one group, and a warning, since a template looping
+    over it gets "p", "y", ...; `C++` and `C` make one slug: one group, and a warning.
+    Spellings of one name (case, spaces, dashes, accents) warn of nothing, and neither
+    do items that all give one text (a category). `--strict` makes the warnings errors."""
+    site = make_site(tmp_path, {
+        **SITE,
+        "content/posts/f.md": "---\ntitle: F\ndate: 2024-05-01\ntags: python\n---\nF.\n",
+        "content/posts/g.md": "---\ntitle: G\ndate: 2024-06-01\ntags: [C++, Café, web-dev]\n"
+                              "---\nG.\n",
+        "content/posts/h.md": "---\ntitle: H\ndate: 2024-07-01\ntags: [C, cafe]\n---\nH.\n",
+    })
+    code, _, stderr = run_cli("build", site, "--jobs", "1")
+    assert code == 0, stderr
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    one_text = [w for w in warnings if "is one text" in w]
+    assert len(one_text) == 1 and "content/posts/f.md" in one_text[0], warnings
+    assert "'python'" in one_text[0] and "write [python]" in one_text[0]
+    clash = [w for w in warnings if "make the same slug" in w]
+    assert len(clash) == 1, warnings
+    # newest first: "C" (h.md, July) is met before "C++" (g.md, June) and names the group
+    assert "content/posts/g.md" in clash[0] and "'C++' and 'C'" in clash[0]
+    assert '"c"' in clash[0] and "named 'C'" in clash[0]
+    built = tree(site / "build")
+    assert b"F</a>" in built["tags/python/index.html"]  # one group, with the others
+    assert b"G</a>" in built["tags/c/index.html"] and b"H</a>" in built["tags/c/index.html"]
+    strict = run_cli("build", site, "--jobs", "1", "--strict")
+    assert strict.code == 1 and "is one text" in strict.stderr
+
+
+def test_a_field_that_is_one_text_everywhere_is_no_mistake(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {
+        **SITE,
+        "site.toml": SITE_TOML.replace('by = "tags"', 'by = "category"'),
+        "content/posts/a.md": "---\ntitle: A\ndate: 2023-05-01\ncategory: News\n---\nA.\n",
+        "content/posts/b.md": "---\ntitle: B\ndate: 2024-02-01\ncategory: news\n---\nB.\n",
+        "content/posts/c.md": "---\ntitle: C\ndate: 2024-03-01\ncategory: Notes\n---\nC.\n",
+    })
+    code, _, stderr = run_cli("build", site, "--jobs", "1")
+    assert code == 0, stderr
+    assert "warning" not in stderr, stderr
