@@ -56,7 +56,7 @@ class Templates:
             autoescape=jinja2.select_autoescape(AUTOESCAPE, default_for_string=False),
             auto_reload=False,  # serve drops changed templates itself, so no stat per use
             keep_trailing_newline=True,
-            undefined=self._undefined() if config.template_files.globals else jinja2.Undefined,
+            undefined=self._undefined() if config.template_files.globals else ItemUndefined,
         )
         self.env.filters["markdown"] = lambda text: Markup(converter.convert(str(text))[0])
         self.env.filters.update(builtin_filters(config.base_url))
@@ -111,7 +111,7 @@ class Templates:
         files = set(self.config.template_files.globals)
         sources = self.sources
 
-        class SiteUndefined(jinja2.Undefined):
+        class SiteUndefined(ItemUndefined):
             __slots__ = ()
 
             def __init__(self, hint: str | None = None, obj: Any = missing,
@@ -217,6 +217,23 @@ class Templates:
         innermost = in_templates[-1] if in_templates else None
         return TemplateError(message, file=innermost.file if innermost else None,
                              line=innermost.line if innermost else None, frames=frames)
+
+
+class ItemUndefined(jinja2.Undefined):
+    """Jinja's Undefined, saying 'content/posts/a.md has no "date"' when a template asks
+    a page (or an item of a data file) for a field it lacks: Jinja's own message names
+    only the type ("'Page object' has no attribute 'date'"), not which of 5,000 posts."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        item, name = self._undefined_obj, self._undefined_name
+        if self._undefined_hint is None and isinstance(name, str) \
+                and isinstance(item, Mapping) and isinstance(item.get("source"), str):
+            return (f'{item["source"]} has no "{name}"'
+                    f"{did_you_mean(name, [str(key) for key in item])}")
+        return str(super()._undefined_message)
 
 
 class SiteLoader(jinja2.FileSystemLoader):
