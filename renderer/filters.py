@@ -59,8 +59,8 @@ def absolute_url(base_url: str | None, value: Any) -> str:
 def _describe(value: Any) -> str:
     import jinja2
 
-    if isinstance(value, jinja2.Undefined):
-        return "an undefined value"
+    if isinstance(value, jinja2.Undefined):  # its message names the page it was asked of
+        return f"an undefined value ({value._undefined_message})"
     return f"{value!r} ({type(value).__name__})"
 
 

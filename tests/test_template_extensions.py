@@ -358,7 +358,8 @@ BAD = [
                                                     "when: May 2024\n---\nx\n"},
      "templates/post.html", 2, ("date filter: 'May 2024' (str) is not a date",)),
     ("date-of-nothing", {"templates/post.html": "<h1>\n</h1>\n{{ page.updated | date }}\n"},
-     "templates/post.html", 3, ("date filter: an undefined value is not a date",)),
+     "templates/post.html", 3, ("date filter: an undefined value", 'has no "updated"',
+                                "is not a date")),
     ("absolute-url-without-base-url", {"site.toml": toml(
         'base_url = "https://example.org/docs/"\n', "")},
      "templates/index.html", 5, ("absolute_url needs [site] base_url",)),
