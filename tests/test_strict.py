@@ -220,3 +220,29 @@ def test_a_bad_build_table_is_a_located_error(tmp_path: Path) -> None:
         assert code == 1
         assert stderr.startswith(f"error: site.toml:{1 if 'build =' in table else 2}: {message}"), \
             stderr
+
+
+def test_one_broken_link_on_many_pages_is_one_line(tmp_path: Path) -> None:
+    """A typo in a template every post uses is one warning naming the first page and
+    how many more, not one per page (5,000 posts would print 5,000 lines); the same link
+    from different places stays a line each."""
+    posts = {f"content/posts/p{n}.md": f"---\ntitle: P{n}\n---\nText.\n" for n in range(12)}
+    site = make_site(tmp_path, {
+        **SITE, **posts,
+        "templates/post.html": "<h1>{{ page.title }}</h1>\n<a href='/abuot/'>about</a>\n"
+                               "{{ page.content }}\n",
+        "content/posts/b.md": "---\ntitle: B\n---\nSee [about](/abuot/).\n",
+    })
+    code, stdout, stderr = run_renderer("build", site, cwd=tmp_path)
+    assert code == 0, stderr
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 2, stderr
+    from_template = next(line for line in warnings if "templates/post.html" in line)
+    assert "link to /abuot/" in from_template
+    # 14 posts; on b's page the link is found in b.md first, and named there
+    assert "(in site/build/posts/a/index.html and 12 more pages)" in from_template
+    from_post = next(line for line in warnings if "content/posts/b.md:4" in line)
+    assert "(in site/build/posts/b/index.html)" in from_post
+    assert "2 warnings" in stdout
+    strict = run_renderer("build", site, "--strict", cwd=tmp_path)
+    assert strict.code == 1 and "2 broken links (--strict)" in strict.stderr

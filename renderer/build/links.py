@@ -72,10 +72,12 @@ class LinkCheck:
     def warnings(self, broken: dict[str, tuple[tuple[str, str, str], ...]],
                  rendered: Mapping[str, Rendering]) -> list[str]:
         """A line for each broken link: where it came from (the Markdown file and line,
-        a data file, the template; see linkscan.Origins), what it is, and the page."""
+        a data file, the template; see linkscan.Origins), what it is, and the page. One
+        line for a link that many pages have from one place (a typo in the base template
+        is one line, "in build/index.html and 5,765 more pages", not 5,766)."""
         config = self.site.config
         origins = Origins(config.root, config.templates, config.base_path)
-        lines = []
+        pages: dict[tuple[str, str, str, tuple[str, int | None] | None], list[str]] = {}
         for output in sorted(broken):
             if not broken[output]:
                 continue
@@ -86,18 +88,23 @@ class LinkCheck:
             template = config.templates / route.template if route is not None else None
             for link, url, kind in broken[output]:
                 origin = origins.find(link, read, template)
-                lines.append(format_broken(self.site, output, (link, url, kind), origin))
-        return lines
+                pages.setdefault((link, url, kind, origin), []).append(output)
+        return [format_broken(self.site, outputs[0], (link, url, kind), origin,
+                              others=len(outputs) - 1)
+                for (link, url, kind, origin), outputs in pages.items()]
 
 
 def format_broken(site: Site, output: str, problem: tuple[str, str, str],
-                  origin: tuple[str, int | None] | None = None) -> str:
+                  origin: tuple[str, int | None] | None = None, others: int = 0) -> str:
     """`file:line: link to LINK (URL), what it is (in OUTPUT)`, where `origin` is the
-    file (relative to the site folder) and line the link came from. `(URL)` only when it
-    says something the link does not: a relative link, or one moved under the base path."""
+    file (relative to the site folder) and line the link came from, and `others` the
+    number of other pages with the same link from there. `(URL)` only when it says
+    something the link does not: a relative link, or one moved under the base path."""
     link, url, kind = problem
     config = site.config
     page = display_path(config.output / output)
+    if others:
+        page += f" and {others:,} more page{'s' if others > 1 else ''}"
     where = ""
     if origin is not None:
         name, line = origin
