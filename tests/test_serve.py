@@ -418,3 +418,19 @@ def test_served_bytes_equal_built_bytes(tmp_path: Path) -> None:
             served = strip_reload_script(reply.body)
             assert MARKER not in served, url
             assert served == file.read_bytes(), f"{url} differs from {relative}"
+
+
+def test_a_port_in_use_is_one_line_naming_another(site: Path) -> None:
+    """Another program on the port: exit 1 with one line that says how to pick another
+    port, not a traceback."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_renderer("serve", site, "--port", str(port), timeout=30)
+    assert result.code == 1, result
+    assert f"cannot listen on 127.0.0.1 port {port}" in result.stderr
+    assert f"--port {port + 1} picks another" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -139,8 +140,10 @@ class DevServer:
         try:
             return bind_sockets(self.port, address=self.host)
         except OSError as error:
-            logger.error("error: cannot listen on %s port %s: %s", self.host, self.port,
-                         error.strerror or error)
+            hint = f"; another program listens there: --port {self.port + 1} picks another" \
+                if error.errno == errno.EADDRINUSE and self.port else ""
+            logger.error("error: cannot listen on %s port %s: %s%s", self.host, self.port,
+                         error.strerror or error, hint)
             raise SystemExit(1) from None
 
     def check_hosts(self, sockets: list[Any]) -> None:
