@@ -382,6 +382,7 @@ class Post:
     rev: int = 0
     slug: str | None = None  # None: the file's stem
     date_style: str = "iso"
+    tags_text: bool = False  # one tag written as a text (`tags: "x"`): a group's warning
 
     def text(self) -> str:
         fields = {"title": json.dumps(self.title), "date": f"2024-01-{self.day:02}",
@@ -391,6 +392,8 @@ class Post:
             fields["date"] = json.dumps(jekyll) if self.toml else jekyll
         elif self.date_style == "none":
             del fields["date"]
+        if self.tags_text and len(self.tags) == 1:
+            fields["tags"] = json.dumps(self.tags[0])
         if self.draft:
             fields["draft"] = "true"
         if self.slug is not None:
@@ -424,12 +427,12 @@ tag_sets = st.lists(st.sampled_from(TAGS), max_size=3, unique=True).map(tuple)
 bodies = st.lists(st.sampled_from(PARAGRAPHS), min_size=1, max_size=3).map("\n\n".join)
 posts = st.builds(Post, title=titles, day=days, tags=tag_sets, body=bodies,
                   draft=st.booleans(), toml=st.booleans(), rev=st.integers(0, 9),
-                  date_style=st.sampled_from(DATE_STYLES))
+                  date_style=st.sampled_from(DATE_STYLES), tags_text=st.booleans())
 front_matter_changes = st.one_of(
     st.tuples(st.just("title"), titles), st.tuples(st.just("day"), days),
     st.tuples(st.just("tags"), tag_sets), st.tuples(st.just("date_style"),
                                                     st.sampled_from(DATE_STYLES)),
-    st.sampled_from([("draft", None), ("toml", None), ("slug", None)]))
+    st.sampled_from([("draft", None), ("toml", None), ("slug", None), ("tags_text", None)]))
 digits = st.integers(0, 9)
 picks = st.integers(0, 50)  # an index into whatever exists, modulo its length
 HOW = ("variant", "original")
@@ -591,12 +594,12 @@ class IncrementalBuilds(RuleBasedStateMachine):
     @precondition(lambda self: self.posts)
     @rule(pick=picks, change=front_matter_changes)
     def edit_front_matter(self, pick: int, change: tuple[str, Any]) -> None:
-        """Title, date (the order of the posts), tags, draft, slug (the URL), or YAML to
-        TOML and back (other bytes, the same fields)."""
+        """Title, date (the order of the posts), tags, draft, slug (the URL), one tag as a
+        text or a list, or YAML to TOML and back (other bytes, the same fields)."""
         name = self.pick_post(pick)
         post = self.posts[name]
         key, value = change
-        if key in ("draft", "toml"):
+        if key in ("draft", "toml", "tags_text"):
             value = not getattr(post, key)
         elif key == "slug":
             value = f"{name}-own" if post.slug is None else None
