@@ -18,6 +18,10 @@ from . import __version__
 
 SITE_ARGUMENT = click.argument(
     "site", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+DRAFTS_OPTION = click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+TIMEOUT_OPTION = click.option("--timeout", type=click.FloatRange(min=0), default=60,
+                              show_default=True,
+                              help="Seconds a page may take to render (0: no limit).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,11 +95,10 @@ def finish_interrupted_builds(site: Path) -> None:
               help="Output folder (default: [site] output, or build/).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: the number of CPUs).")
-@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@DRAFTS_OPTION
 @click.option("--strict", is_flag=True, help="Fail on warnings (broken links, links to drafts).")
 @click.option("--clean", is_flag=True, help="Ignore the build cache and render everything.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True,
-              help="Seconds a page may take to render (0: no limit).")
+@TIMEOUT_OPTION
 @click.option("--now", metavar="TIME", callback=parse_now,
               help="Build as of this time (2030-01-01, 2030-01-01T09:00+02:00): pages dated "
                    "up to it are published. Default: now.")
@@ -135,9 +138,8 @@ def build(context: click.Context, site: Path, output: Path | None, jobs: int | N
 @SITE_ARGUMENT
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="The output folder the messages name, as build's (nothing is written).")
-@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=60, show_default=True,
-              help="Seconds a page may take to render (0: no limit).")
+@DRAFTS_OPTION
+@TIMEOUT_OPTION
 @click.option("--now", metavar="TIME", callback=parse_now,
               help="Check as of this time (2030-01-01, 2030-01-01T09:00+02:00), as "
                    "build --now. Default: now.")
@@ -205,7 +207,7 @@ def serve(context: click.Context, site: Path, host: str, port: int, open_browser
 @main.command(short_help="List the URL rules of SITE and their URLs.")
 @SITE_ARGUMENT
 @click.option("--urls", is_flag=True, help="List every URL of every rule.")
-@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@DRAFTS_OPTION
 @click.pass_context
 def routes(context: click.Context, site: Path, urls: bool, drafts: bool) -> None:
     """List the URL rules of SITE: rule, name, template, source, URL count."""
