@@ -69,7 +69,7 @@ from pathlib import Path
 
 import compare_sites
 from generate import TAGS, generate
-from run import default_workdir, failure, progress, run_once
+from run import claim_workdir, default_workdir, failure, progress, run_once
 
 HERE = Path(__file__).resolve().parent
 TOOLS = ["renderer", "bare", "bare1", "hugo", "eleventy", "pelican", "mkdocs"]
@@ -225,11 +225,7 @@ def run_tool(
 
 def bench_size(n: int, names: list[str], args: argparse.Namespace, paths: Paths) -> list[dict]:
     """Every tool at one size: a warm-up round, then --runs rounds; one result per tool."""
-    base = args.workdir / f"compare-n{n}"
-    if base.exists() and not (base / RUN_MARKER).exists():
-        raise SystemExit(f"error: {base} exists and was not made by compare.py")
-    base.mkdir(parents=True, exist_ok=True)
-    (base / RUN_MARKER).write_text("made by benchmarks/compare.py\n", encoding="utf-8")
+    base = claim_workdir(args.workdir / f"compare-n{n}", RUN_MARKER, "compare.py")
     site = base / "site"
     progress(f"== {n} posts: generating {site}")
     generate(site, n, args.seed)

@@ -256,15 +256,21 @@ def fmt(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def claim_workdir(base: Path, marker: str, script: str) -> Path:
+    """`base`, made and marked as `script`'s; a folder there that `script` did not make
+    is refused, since the benchmark replaces what it holds."""
+    if base.exists() and not (base / marker).exists():
+        raise SystemExit(f"error: {base} exists and was not made by {script}")
+    base.mkdir(parents=True, exist_ok=True)
+    (base / marker).write_text(f"made by benchmarks/{script}\n", encoding="utf-8")
+    return base
+
+
 def bench_size(
     n: int, args: argparse.Namespace, renderer: list[str], env: dict[str, str]
 ) -> tuple[list[Row], list[str]]:
     """All rows for one site size, plus notes (output checks, where logs were kept)."""
-    base = args.workdir / f"n{n}"
-    if base.exists() and not (base / RUN_MARKER).exists():
-        raise SystemExit(f"error: {base} exists and was not made by run.py")
-    base.mkdir(parents=True, exist_ok=True)
-    (base / RUN_MARKER).write_text("made by benchmarks/run.py\n", encoding="utf-8")
+    base = claim_workdir(args.workdir / f"n{n}", RUN_MARKER, "run.py")
     logs = base / "logs"
     logs.mkdir(exist_ok=True)
     site = base / "site"
